@@ -1,0 +1,317 @@
+"""Every write to the registry. Each action runs in one transaction, locks the registered
+model it changes (the per-model mutex), re-checks state under the lock, and ends with exactly
+one record() call. API views, the admin and commands all call these; nothing else writes.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import events, validators
+from .activity import record
+from .errors import ResourceAlreadyExists, model_not_found, version_not_found
+from .models import (
+    STAGE_ARCHIVED,
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
+
+
+def _lock_model(name):
+    model = RegisteredModel.objects.select_for_update().filter(name=name).first()
+    if model is None:
+        raise model_not_found(name)
+    return model
+
+
+def _live_version(model, number):
+    version = model.versions.live().filter(version=validators.version_number(number)).first()
+    if version is None:
+        raise version_not_found(model.name, number)
+    return version
+
+
+def _touch(*objects):
+    now = timezone.now()
+    for obj in objects:
+        obj.updated_at = now
+        obj.save(update_fields=["updated_at"])
+
+
+def model_create(ctx, *, name, description="", tags=None):
+    """Create a registered model. Names are unique (a duplicate is RESOURCE_ALREADY_EXISTS)."""
+    validators.model_name(name)
+    tag_map = validators.tags(tags)
+    with transaction.atomic():
+        if RegisteredModel.objects.filter(name=name).exists():
+            raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
+        try:
+            with transaction.atomic():
+                model = RegisteredModel.objects.create(
+                    name=name, description=description or "", created_by=ctx.user
+                )
+        except IntegrityError:
+            # Lost a race with a concurrent create of the same name.
+            raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.") from None
+        RegisteredModelTag.objects.bulk_create(
+            RegisteredModelTag(model=model, key=k, value=v) for k, v in tag_map.items()
+        )
+        record(
+            ctx, event=events.MODEL_CREATED, model=model,
+            after={"name": name, "description": model.description, "tags": tag_map},
+        )
+    return model
+
+
+def model_update(ctx, *, name, description):
+    """Change a registered model's description."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        before = model.description
+        model.description = description or ""
+        model.updated_at = timezone.now()
+        model.save(update_fields=["description", "updated_at"])
+        record(
+            ctx, event=events.MODEL_UPDATED, model=model,
+            before={"description": before}, after={"description": model.description},
+        )
+    return model
+
+
+def model_rename(ctx, *, name, new_name):
+    """Rename a registered model; its versions, tags and aliases stay with it."""
+    validators.model_name(new_name)
+    with transaction.atomic():
+        model = _lock_model(name)
+        if new_name != name and RegisteredModel.objects.filter(name=new_name).exists():
+            raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")
+        model.name = new_name
+        model.updated_at = timezone.now()
+        try:
+            with transaction.atomic():
+                model.save(update_fields=["name", "updated_at"])
+        except IntegrityError:
+            raise ResourceAlreadyExists(
+                f"Registered Model (name={new_name}) already exists."
+            ) from None
+        record(
+            ctx, event=events.MODEL_RENAMED, model=model,
+            before={"name": name}, after={"name": new_name},
+        )
+    return model
+
+
+def model_delete(ctx, *, name):
+    """Delete a registered model with all its versions, tags and aliases (MLflow semantics:
+    the name is free again, and a new model of that name starts at version 1)."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        versions = list(model.versions.live().values_list("version", flat=True))
+        snapshot = {"name": model.name, "uid": model.uid, "versions": versions}
+        record(ctx, event=events.MODEL_DELETED, model=model, before=snapshot)
+        model.delete()
+
+
+def model_tag_set(ctx, *, name, key, value):
+    """Set (or overwrite) a tag on a registered model."""
+    validators.tag_key(key)
+    value = validators.tag_value(value)
+    with transaction.atomic():
+        model = _lock_model(name)
+        tag = model.tags.filter(key=key).first()
+        before = None if tag is None else tag.value
+        RegisteredModelTag.objects.update_or_create(model=model, key=key, defaults={"value": value})
+        _touch(model)
+        record(
+            ctx, event=events.MODEL_TAG_SET, model=model, target=key,
+            before=None if before is None else {"key": key, "value": before},
+            after={"key": key, "value": value},
+        )
+
+
+def model_tag_delete(ctx, *, name, key):
+    """Delete a tag from a registered model. Deleting a missing tag changes nothing."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        tag = model.tags.filter(key=key).first()
+        if tag is None:
+            return
+        tag.delete()
+        _touch(model)
+        record(
+            ctx, event=events.MODEL_TAG_DELETED, model=model, target=key,
+            before={"key": key, "value": tag.value},
+        )
+
+
+def version_create(
+    ctx, *, name, source, run_id="", run_link="", description="", tags=None, model_id=""
+):
+    """Register a new version. Numbers come from the model's counter under its row lock, so
+    they are gapless under concurrency and never reused after deletion."""
+    source, run_id, model_id = validators.source(source, run_id=run_id or "", model_id=model_id or "")
+    tag_map = validators.tags(tags)
+    with transaction.atomic():
+        model = _lock_model(name)
+        number = model.next_version
+        model.next_version = number + 1
+        model.updated_at = timezone.now()
+        model.save(update_fields=["next_version", "updated_at"])
+        version = ModelVersion.objects.create(
+            model=model,
+            version=number,
+            source=source,
+            run_id=run_id,
+            run_link=run_link or "",
+            logged_model_id=model_id,
+            description=description or "",
+            created_by=ctx.user,
+        )
+        ModelVersionTag.objects.bulk_create(
+            ModelVersionTag(version=version, key=k, value=v) for k, v in tag_map.items()
+        )
+        record(
+            ctx, event=events.VERSION_CREATED, version=version,
+            after={
+                "version": number, "source": source, "run_id": run_id, "model_id": model_id,
+                "description": version.description, "tags": tag_map,
+            },
+        )
+    return version
+
+
+def version_update(ctx, *, name, version, description):
+    """Change a version's description."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        mv = _live_version(model, version)
+        before = mv.description
+        mv.description = description or ""
+        mv.updated_at = timezone.now()
+        mv.save(update_fields=["description", "updated_at"])
+        record(
+            ctx, event=events.VERSION_UPDATED, version=mv,
+            before={"description": before}, after={"description": mv.description},
+        )
+    return mv
+
+
+def version_delete(ctx, *, name, version):
+    """Delete a version softly: its number stays taken, it leaves every read, and the aliases
+    that pointed at it are removed."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        mv = _live_version(model, version)
+        aliases = list(mv.aliases.values_list("alias", flat=True))
+        mv.aliases.all().delete()
+        now = timezone.now()
+        mv.deleted_at = mv.updated_at = now
+        mv.save(update_fields=["deleted_at", "updated_at"])
+        _touch(model)
+        record(
+            ctx, event=events.VERSION_DELETED, version=mv,
+            before={"stage": mv.current_stage, "aliases": aliases, "source": mv.source},
+        )
+
+
+def version_tag_set(ctx, *, name, version, key, value):
+    """Set (or overwrite) a tag on a version."""
+    validators.tag_key(key)
+    value = validators.tag_value(value)
+    with transaction.atomic():
+        model = _lock_model(name)
+        mv = _live_version(model, version)
+        tag = mv.tags.filter(key=key).first()
+        before = None if tag is None else tag.value
+        ModelVersionTag.objects.update_or_create(version=mv, key=key, defaults={"value": value})
+        _touch(mv)
+        record(
+            ctx, event=events.VERSION_TAG_SET, version=mv, target=key,
+            before=None if before is None else {"key": key, "value": before},
+            after={"key": key, "value": value},
+        )
+
+
+def version_tag_delete(ctx, *, name, version, key):
+    """Delete a tag from a version. Deleting a missing tag changes nothing."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        mv = _live_version(model, version)
+        tag = mv.tags.filter(key=key).first()
+        if tag is None:
+            return
+        tag.delete()
+        _touch(mv)
+        record(
+            ctx, event=events.VERSION_TAG_DELETED, version=mv, target=key,
+            before={"key": key, "value": tag.value},
+        )
+
+
+def version_transition(ctx, *, name, version, stage, archive_existing_versions=False, comment=""):
+    """Move a version to a stage. With archive_existing_versions (Staging/Production only),
+    every other version in that stage moves to Archived in the same transaction, so the
+    stage never holds zero or two versions in between."""
+    stage = validators.stage(stage)
+    archive = validators.archive_flag(stage, archive_existing_versions)
+    with transaction.atomic():
+        model = _lock_model(name)
+        mv = _live_version(model, version)
+        from_stage = mv.current_stage
+        now = timezone.now()
+        archived = []
+        if archive:
+            others = model.versions.live().filter(current_stage=stage).exclude(pk=mv.pk)
+            archived = list(others.values_list("version", flat=True))
+            others.update(current_stage=STAGE_ARCHIVED, updated_at=now)
+        mv.current_stage = stage
+        mv.updated_at = now
+        mv.save(update_fields=["current_stage", "updated_at"])
+        _touch(model)
+        record(
+            ctx, event=events.VERSION_STAGE_TRANSITIONED, version=mv, comment=comment,
+            before={"stage": from_stage},
+            after={"stage": stage, "archived_versions": archived},
+        )
+    return mv
+
+
+def alias_set(ctx, *, name, alias, version):
+    """Point an alias at a version; setting an existing alias moves it."""
+    validators.alias_name(alias)
+    with transaction.atomic():
+        model = _lock_model(name)
+        mv = _live_version(model, version)
+        existing = model.aliases.select_related("version").filter(alias=alias).first()
+        before_version = existing.version.version if existing else None
+        if existing is None:
+            RegisteredModelAlias.objects.create(model=model, alias=alias, version=mv)
+            event = events.ALIAS_CREATED
+        else:
+            existing.version = mv
+            existing.updated_at = timezone.now()
+            existing.save(update_fields=["version", "updated_at"])
+            event = events.ALIAS_MOVED
+        _touch(model)
+        record(
+            ctx, event=event, version=mv, target=alias,
+            before=None if before_version is None else {"alias": alias, "version": before_version},
+            after={"alias": alias, "version": mv.version},
+        )
+
+
+def alias_delete(ctx, *, name, alias):
+    """Remove an alias. Removing a missing alias changes nothing."""
+    with transaction.atomic():
+        model = _lock_model(name)
+        existing = model.aliases.select_related("version").filter(alias=alias).first()
+        if existing is None:
+            return
+        existing.delete()
+        _touch(model)
+        record(
+            ctx, event=events.ALIAS_DELETED, version=existing.version, target=alias,
+            before={"alias": alias, "version": existing.version.version},
+        )

@@ -1,0 +1,135 @@
+"""The activity log: record() appends one hash-chained row and hands it to subscribers.
+
+Each row stores the hash of the previous row and its own hash, SHA-256 over the previous hash
+and a canonical JSON of the row, so altering, removing or reordering rows breaks the chain
+(`manage.py verify_activity`). On PostgreSQL a trigger also refuses UPDATE and DELETE.
+"""
+
+import hashlib
+import ipaddress
+import json
+from dataclasses import dataclass
+from datetime import timezone as dt_timezone
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from . import events
+from .models import Activity, ActivityHead
+
+GENESIS_HASH = "0" * 64
+
+# Sent synchronously inside the recording transaction with `activity` and `ctx`. The webhooks
+# app connects to it in its AppConfig.ready(); a receiver that raises aborts the whole change.
+activity_recorded = Signal()
+
+
+def _jsonable(value):
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def _clean_ip(value):
+    try:
+        return ipaddress.ip_address(value).compressed if value else None
+    except ValueError:
+        return None
+
+
+def canonical_fields(row):
+    return {
+        "seq": row.seq,
+        "created_at": row.created_at.astimezone(dt_timezone.utc).isoformat(),
+        "actor_id": row.actor_id,
+        "actor": row.actor,
+        "via": row.via,
+        "event": row.event,
+        "model_uid": row.model_uid,
+        "model_name": row.model_name,
+        "version": row.version,
+        "target": row.target,
+        "before": row.before,
+        "after": row.after,
+        "comment": row.comment,
+        "request_id": row.request_id,
+        "client_ip": row.client_ip,
+        "token_id": row.token_id,
+    }
+
+
+def compute_hash(prev_hash, row):
+    body = json.dumps(
+        canonical_fields(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
+
+
+def record(ctx, *, event, model=None, version=None, target="", before=None, after=None, comment=""):
+    """Append one activity for the change the caller is making, in the caller's transaction."""
+    if event not in events.ALL:
+        raise ValueError(f"Unknown event {event!r}: add it to registry/events.py")
+    if version is not None and model is None:
+        model = version.model
+    with transaction.atomic():
+        head = ActivityHead.objects.select_for_update().get(pk=1)
+        row = Activity(
+            seq=head.seq + 1,
+            created_at=timezone.now(),
+            actor_id=getattr(ctx.user, "pk", None),
+            actor=ctx.username,
+            via=ctx.via,
+            event=event,
+            model_uid=model.uid if model else "",
+            model_name=model.name if model else "",
+            version=version.version if version is not None else None,
+            target=target or "",
+            before=_jsonable(before),
+            after=_jsonable(after),
+            comment=comment or "",
+            request_id=ctx.request_id or "",
+            client_ip=_clean_ip(ctx.client_ip),
+            token_id=ctx.token_id,
+            prev_hash=head.hash,
+        )
+        row.hash = compute_hash(head.hash, row)
+        row.save(force_insert=True)
+        head.seq, head.hash = row.seq, row.hash
+        head.save(update_fields=["seq", "hash"])
+        activity_recorded.send(sender=Activity, activity=row, ctx=ctx)
+    return row
+
+
+@dataclass
+class ChainReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str = ""
+
+
+def verify_chain(chunk_size=2000):
+    """Walk the whole log; report the first row that was altered, removed or reordered."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for row in Activity.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if row.seq != expected_seq:
+            return ChainReport(
+                False, checked, expected_seq,
+                f"row #{expected_seq} is missing (next row found is #{row.seq})",
+            )
+        if row.prev_hash != prev_hash:
+            return ChainReport(
+                False, checked, row.seq,
+                f"row #{row.seq} does not follow row #{row.seq - 1} (removed or reordered)",
+            )
+        if compute_hash(prev_hash, row) != row.hash:
+            return ChainReport(False, checked, row.seq, f"row #{row.seq} was altered")
+        prev_hash, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    head = ActivityHead.objects.filter(pk=1).first()
+    if head is not None and head.seq != checked:
+        return ChainReport(
+            False, checked, checked + 1,
+            f"the log ends at row #{checked} but {head.seq} rows were written (rows removed)",
+        )
+    if head is not None and head.seq and head.hash != prev_hash:
+        return ChainReport(False, checked, checked, f"row #{checked} does not match the chain head")
+    return ChainReport(True, checked)

@@ -1,0 +1,63 @@
+"""Registry entities in MLflow's wire format: snake_case, versions as strings, timestamps as
+ms numbers, status READY, tags as [{key, value}], empty repeated fields omitted."""
+
+from registry.models import to_millis
+
+
+def tags_json(tag_rows):
+    return [{"key": t.key, "value": t.value} for t in tag_rows]
+
+
+def version_json(mv, *, aliases=None):
+    """`aliases` may be given (a list of names) when the caller already holds them."""
+    body = {
+        "name": mv.model.name,
+        "version": str(mv.version),
+        "creation_timestamp": to_millis(mv.created_at),
+        "last_updated_timestamp": to_millis(mv.updated_at),
+        "current_stage": mv.current_stage,
+        "description": mv.description,
+        "source": mv.source,
+        "run_id": mv.run_id,
+        "status": "READY",
+        "run_link": mv.run_link,
+    }
+    if mv.created_by_id is not None:
+        body["user_id"] = mv.created_by.username
+    if mv.logged_model_id:
+        body["model_id"] = mv.logged_model_id
+    tags = tags_json(mv.tags.all())
+    if tags:
+        body["tags"] = tags
+    if aliases is None:
+        aliases = [a.alias for a in mv.aliases.all()]
+    if aliases:
+        body["aliases"] = aliases
+    return body
+
+
+def model_json(model):
+    """Expects a model from selectors (tags, aliases and latest_versions prefetched)."""
+    alias_rows = list(model.aliases.all())
+    aliases_by_version = {}
+    for row in alias_rows:
+        aliases_by_version.setdefault(row.version_id, []).append(row.alias)
+    body = {
+        "name": model.name,
+        "creation_timestamp": to_millis(model.created_at),
+        "last_updated_timestamp": to_millis(model.updated_at),
+        "description": model.description,
+    }
+    if model.created_by_id is not None:
+        body["user_id"] = model.created_by.username
+    latest = getattr(model, "latest_versions", None)
+    if latest:
+        body["latest_versions"] = [
+            version_json(mv, aliases=aliases_by_version.get(mv.pk, [])) for mv in latest
+        ]
+    tags = tags_json(model.tags.all())
+    if tags:
+        body["tags"] = tags
+    if alias_rows:
+        body["aliases"] = [{"alias": a.alias, "version": str(a.version.version)} for a in alias_rows]
+    return body

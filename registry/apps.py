@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class RegistryConfig(AppConfig):
+    name = "registry"
+    verbose_name = "Model registry"
+
+    def ready(self):
+        from . import lookups
+
+        lookups.register()

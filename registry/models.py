@@ -1,0 +1,172 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+STAGE_NONE = "None"
+STAGE_STAGING = "Staging"
+STAGE_PRODUCTION = "Production"
+STAGE_ARCHIVED = "Archived"
+STAGES = (STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED)
+# archive_existing_versions only makes sense when promoting into one of these.
+ARCHIVING_STAGES = (STAGE_STAGING, STAGE_PRODUCTION)
+
+
+def new_uid():
+    return uuid.uuid4().hex
+
+
+def to_millis(dt):
+    return int(dt.timestamp() * 1000) if dt else None
+
+
+class RegisteredModel(models.Model):
+    uid = models.CharField(max_length=32, unique=True, default=new_uid, editable=False)
+    name = models.CharField(max_length=256, unique=True)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The version allocator: read and bumped under a row lock, never decreased, so numbers
+    # are gapless under concurrency and never reused after a version is deleted.
+    next_version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["updated_at"])]
+
+    def __str__(self):
+        return self.name
+
+
+class ModelVersionQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class ModelVersion(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    source = models.TextField()
+    run_id = models.CharField(max_length=64, blank=True, default="")
+    run_link = models.TextField(blank=True, default="")
+    logged_model_id = models.CharField(max_length=64, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    current_stage = models.CharField(max_length=20, default=STAGE_NONE)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # MLflow deletes versions softly: the number stays taken, the row leaves every read.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ModelVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["model_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="uniq_model_version")
+        ]
+        indexes = [
+            models.Index(fields=["model", "current_stage", "version"]),
+            models.Index(fields=["run_id"]),
+            models.Index(fields=["updated_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.model.name} v{self.version}"
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+
+class RegisteredModelTag(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=250)
+    value = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["model", "key"], name="uniq_model_tag")]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+class ModelVersionTag(models.Model):
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(max_length=250)
+    value = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["version", "key"], name="uniq_version_tag")]
+
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
+
+class RegisteredModelAlias(models.Model):
+    model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=255)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="aliases")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["alias"]
+        constraints = [models.UniqueConstraint(fields=["model", "alias"], name="uniq_model_alias")]
+
+    def __str__(self):
+        return f"{self.model.name}@{self.alias}"
+
+
+class Activity(models.Model):
+    """One row of the append-only, hash-chained activity log.
+
+    No foreign keys: the log outlives the users, models and versions it mentions, and a
+    cascading UPDATE or DELETE would be refused by the append-only trigger anyway.
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.CharField(max_length=150)
+    via = models.CharField(max_length=16)
+    event = models.CharField(max_length=64, db_index=True)
+    model_uid = models.CharField(max_length=32, blank=True, default="")
+    model_name = models.CharField(max_length=256, blank=True, default="")
+    version = models.PositiveIntegerField(null=True, blank=True)
+    target = models.CharField(max_length=256, blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    comment = models.TextField(blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    token_id = models.BigIntegerField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["model_uid", "seq"]),
+            models.Index(fields=["model_name", "version", "seq"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.event} by {self.actor}"
+
+
+class ActivityHead(models.Model):
+    """The chain's tip, one row. Locking it serialises appends so seq and prev_hash are exact."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)

@@ -1,0 +1,117 @@
+"""Every read of the registry. Each returns rows with what rendering needs prefetched, so a
+page of results costs a fixed number of queries whatever its size."""
+
+from django.db.models import Exists, OuterRef, Prefetch
+
+from . import search, validators
+from .errors import InvalidParameterValue, model_not_found, version_not_found
+from .models import ModelVersion, RegisteredModel, RegisteredModelAlias
+
+MAX_MODEL_RESULTS = 1000
+DEFAULT_MODEL_RESULTS = 100
+MAX_VERSION_RESULTS = 200_000
+DEFAULT_VERSION_RESULTS = 10_000
+
+
+def _latest_per_stage():
+    newer = ModelVersion.objects.live().filter(
+        model=OuterRef("model"), current_stage=OuterRef("current_stage"), version__gt=OuterRef("version")
+    )
+    return (
+        ModelVersion.objects.live().exclude(Exists(newer)).select_related("created_by")
+        .prefetch_related("tags").order_by("version")
+    )
+
+
+def _models_for_rendering():
+    return RegisteredModel.objects.select_related("created_by").prefetch_related(
+        "tags",
+        Prefetch("aliases", queryset=RegisteredModelAlias.objects.select_related("version")),
+        Prefetch("versions", queryset=_latest_per_stage(), to_attr="latest_versions"),
+    )
+
+
+def _versions_for_rendering():
+    return ModelVersion.objects.live().select_related("model", "created_by").prefetch_related(
+        "tags", Prefetch("aliases", queryset=RegisteredModelAlias.objects.order_by("alias"))
+    )
+
+
+def model_get(name):
+    model = _models_for_rendering().filter(name=name).first()
+    if model is None:
+        raise model_not_found(name)
+    return model
+
+
+def version_get(name, version):
+    number = validators.version_number(version)
+    mv = _versions_for_rendering().filter(model__name=name, version=number).first()
+    if mv is None:
+        if not RegisteredModel.objects.filter(name=name).exists():
+            raise model_not_found(name)
+        raise version_not_found(name, version)
+    return mv
+
+
+def version_by_alias(name, alias):
+    """The hot path of inference services: one indexed query plus the version's tags and
+    aliases."""
+    row = (
+        RegisteredModelAlias.objects.filter(model__name=name, alias=alias)
+        .select_related("version__model", "version__created_by")
+        .prefetch_related(
+            "version__tags",
+            Prefetch("version__aliases", queryset=RegisteredModelAlias.objects.order_by("alias")),
+        )
+        .first()
+    )
+    if row is None:
+        if not RegisteredModel.objects.filter(name=name).exists():
+            raise model_not_found(name)
+        raise InvalidParameterValue(f"Registered model alias {alias} not found.")
+    return row.version
+
+
+def latest_versions(name, stages=None):
+    """The newest live version in each requested stage (all stages when none are given)."""
+    if not RegisteredModel.objects.filter(name=name).exists():
+        raise model_not_found(name)
+    wanted = {validators.stage(s) for s in stages or []}
+    newer = ModelVersion.objects.live().filter(
+        model=OuterRef("model"), current_stage=OuterRef("current_stage"), version__gt=OuterRef("version")
+    )
+    qs = _versions_for_rendering().filter(model__name=name).exclude(Exists(newer))
+    if wanted:
+        qs = qs.filter(current_stage__in=wanted)
+    return list(qs.order_by("version"))
+
+
+def _page(queryset, max_results, page_token, limit):
+    if max_results is None:
+        raise ValueError("max_results is required")
+    if max_results < 1 or max_results > limit:
+        raise InvalidParameterValue(
+            f"Invalid value for max_results: it must be between 1 and {limit}, got {max_results}."
+        )
+    offset = search.decode_page_token(page_token)
+    rows = list(queryset[offset: offset + max_results + 1])
+    next_token = search.encode_page_token(offset + max_results) if len(rows) > max_results else ""
+    return rows[:max_results], next_token
+
+
+def models_search(*, filter_string="", max_results=DEFAULT_MODEL_RESULTS, order_by=None, page_token=""):
+    qs = _models_for_rendering().filter(search.model_filter(filter_string))
+    qs = qs.order_by(*search.model_ordering(order_by))
+    return _page(qs, max_results, page_token, MAX_MODEL_RESULTS)
+
+
+def versions_search(*, filter_string="", max_results=DEFAULT_VERSION_RESULTS, order_by=None, page_token=""):
+    qs = _versions_for_rendering().filter(search.version_filter(filter_string))
+    qs = qs.order_by(*search.version_ordering(order_by))
+    return _page(qs, max_results, page_token, MAX_VERSION_RESULTS)
+
+
+def download_uri(name, version):
+    """The source, verbatim: the client resolves it (s3://, runs:/, models:/m-..., ...)."""
+    return version_get(name, version).source

@@ -1,0 +1,13 @@
+"""Test settings: the real PostgreSQL and Redis on this machine (override with DATABASE_URL /
+REDIS_URL), and a fast password hasher."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/modelgate")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MODELGATE_TEST_DB", "test_modelgate")}  # noqa: F405
