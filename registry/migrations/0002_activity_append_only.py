@@ -31,12 +31,12 @@ def seed_head(apps, schema_editor):
 
 def forbid_changes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORBID_SQL)
+        schema_editor.execute(FORBID_SQL, params=None)
 
 
 def allow_changes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(ALLOW_SQL)
+        schema_editor.execute(ALLOW_SQL, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,39 @@
+# Two commands on a fresh machine with Python 3.11:
+#   make run    the service (web on :8000 + a Celery worker) on the embedded default (SQLite)
+#   make test   the whole test suite, against the PostgreSQL and Redis on this machine
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test services migrate clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@ $(VENV)/.run-deps
+
+migrate: $(VENV)/.run-deps
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py bootstrap_demo
+	bin/run-local $(HOST) $(PORT)
+
+services:
+	bin/ensure-services
+
+test: $(VENV)/.test-deps services
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,40 @@
+import base64, json
+import pytest
+from registry import actions
+from registry.activity import verify_chain
+from accounts.ctx import Ctx
+
+def test_probe(api, owner):
+    api.post("registered-models/create", name="m")
+    r = api.post("model-versions/create", name="m", source="s3://b/p", run_id="r"*65)
+    print("long run_id", r.status_code, r.json_body)
+    r = api.post("model-versions/create", name="m", source="s3://b/p", model_id="m"*65)
+    print("long model_id", r.status_code, r.json_body)
+    r = api.post("model-versions/create", name="m", source="s3://b/p", run_link="x")
+    print("ok", r.status_code, r.json_body)
+    tok = base64.urlsafe_b64encode(json.dumps({"offset": 10**30}).encode()).decode()
+    r = api.get("registered-models/search", page_token=tok)
+    print("huge token", r.status_code, r.json_body)
+    r = api.get("model-versions/get", name="m", version="99999999999999999999")
+    print("huge version", r.status_code, r.json_body)
+    r = api.get("model-versions/search", filter="version_number > 99999999999999999999")
+    print("huge version filter", r.status_code, r.json_body)
+    r = api.client.post("/api/2.0/mlflow/registered-models/create", data='{"name": "a\\ud800"}', content_type="application/json")
+    print("surrogate", r.status_code, r.content[:200])
+    r = api.client.post("/api/2.0/mlflow/registered-models/create", data='[1]', content_type="application/json")
+    print("list body", r.status_code, r.content[:200])
+    r = api.client.post("/api/2.0/mlflow/registered-models/create", data='{"name": 5}', content_type="application/json")
+    print("int name", r.status_code, r.content[:200])
+    r = api.client.post("/api/2.0/mlflow/registered-models/create", data='{"name": "x", "tags": {"a": "b"}}', content_type="application/json")
+    print("dict tags", r.status_code, r.content[:200])
+    r = api.client.post("/api/2.0/mlflow/registered-models/create", data='{"name": "y", "description": null}', content_type="application/json")
+    print("null desc", r.status_code, r.content[:200])
+    actions.model_update(Ctx(user=owner, client_ip="2001:db8::1"), name="m", description="x")
+    actions.model_update(Ctx(user=owner, client_ip="::ffff:1.2.3.4"), name="m", description="y")
+    print(verify_chain())
+    r = api.get("registered-models/search", filter="name = 'm' OR name = 'x'")
+    print(r.status_code, r.json_body)
+    r = api.get("registered-models/search", filter="tags.`a` = 'b")
+    print(r.status_code, r.json_body)
+    r = api.get("registered-models/search", max_results="0")
+    print("max0", r.status_code, r.json_body)
