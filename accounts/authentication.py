@@ -46,12 +46,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 
 class PasswordBasicAuthentication(authentication.BasicAuthentication):
-    """HTTP Basic with a user's password. Service accounts have no password login."""
+    """HTTP Basic with a user's password. Service accounts are refused by the auth backend
+    (accounts.backends), since they have no password login."""
 
     www_authenticate_realm = "modelgate"
-
-    def authenticate_credentials(self, userid, password, request=None):
-        user, auth = super().authenticate_credentials(userid, password, request)
-        if user.is_service_account:
-            raise exceptions.AuthenticationFailed("Service accounts authenticate with tokens only.")
-        return user, auth

@@ -99,7 +99,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PeopleOnlyModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -188,3 +188,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Access control (accounts/policies.py). Every authenticated user gets this level on every
+# model unless it is NONE; and may create models unless MODELGATE_DEFAULT_CAN_CREATE is false.
+MODELGATE_DEFAULT_LEVEL = os.environ.get("MODELGATE_DEFAULT_LEVEL", "CAN_READ").upper()
+MODELGATE_DEFAULT_CAN_CREATE = env_bool("MODELGATE_DEFAULT_CAN_CREATE", True)

@@ -3,15 +3,39 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.permissions import AllowAny
 
+from accounts import api as token_api
+from registry.api import databricks
 from registry.api import urls as registry_urls
 
 handler404 = "registry.api.errors.not_found"
 handler500 = "registry.api.errors.server_error"
 
+mlflow_routes = registry_urls.urlpatterns + [
+    path("databricks/registered-models/get", databricks.get_registered_model_databricks),
+    path("registered-models/list", databricks.list_registered_models),
+]
+
+modelgate_routes = [
+    path("tokens/create", token_api.create_token),
+    path("tokens/list", token_api.list_tokens),
+    path("tokens/revoke", token_api.revoke_token),
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/2.0/mlflow/", include(registry_urls.urlpatterns)),
-    path("ajax-api/2.0/mlflow/", include(registry_urls.urlpatterns)),
+    path("api/2.0/mlflow/", include(mlflow_routes)),
+    path("ajax-api/2.0/mlflow/", include(mlflow_routes)),
+    path("api/2.0/permissions/registered-models/<str:registered_model_id>", databricks.model_permissions),
+    path(
+        "api/2.0/permissions/registered-models/<str:registered_model_id>/permissionLevels",
+        databricks.model_permission_levels,
+    ),
+    path("api/2.0/modelgate/", include(modelgate_routes)),
+    path(".well-known/databricks-config", databricks.well_known_config),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
-    path("api/docs/", SpectacularRedocView.as_view(url_name="schema", permission_classes=[AllowAny]), name="api-docs"),
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
 ]

@@ -6,9 +6,13 @@ one record() call. API views, the admin and commands all call these; nothing els
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import events, validators
+from guardian.shortcuts import assign_perm
+
+from accounts.levels import Level
+
+from . import events, permissions, policies, validators
 from .activity import record
-from .errors import ResourceAlreadyExists, model_not_found, version_not_found
+from .errors import ResourceAlreadyExists, ResourceDoesNotExist, model_not_found, version_not_found
 from .models import (
     STAGE_ARCHIVED,
     ModelVersion,
@@ -45,6 +49,7 @@ def model_create(ctx, *, name, description="", tags=None):
     validators.model_name(name)
     tag_map = validators.tags(tags)
     with transaction.atomic():
+        policies.require_create_model(ctx)
         if RegisteredModel.objects.filter(name=name).exists():
             raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
         try:
@@ -58,9 +63,15 @@ def model_create(ctx, *, name, description="", tags=None):
         RegisteredModelTag.objects.bulk_create(
             RegisteredModelTag(model=model, key=k, value=v) for k, v in tag_map.items()
         )
+        if ctx.user is not None:
+            # The creator manages what they create (Databricks and MLflow auth agree).
+            assign_perm(Level.CAN_MANAGE.codename, ctx.user, model)
         record(
             ctx, event=events.MODEL_CREATED, model=model,
-            after={"name": name, "description": model.description, "tags": tag_map},
+            after={
+                "name": name, "description": model.description, "tags": tag_map,
+                "owner": getattr(ctx.user, "username", None),
+            },
         )
     return model
 
@@ -69,6 +80,7 @@ def model_update(ctx, *, name, description):
     """Change a registered model's description."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "updating the description")
         before = model.description
         model.description = description or ""
         model.updated_at = timezone.now()
@@ -85,6 +97,7 @@ def model_rename(ctx, *, name, new_name):
     validators.model_name(new_name)
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_MANAGE, "renaming")
         if new_name != name and RegisteredModel.objects.filter(name=new_name).exists():
             raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")
         model.name = new_name
@@ -108,9 +121,12 @@ def model_delete(ctx, *, name):
     the name is free again, and a new model of that name starts at version 1)."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_MANAGE, "deleting")
         versions = list(model.versions.live().values_list("version", flat=True))
         snapshot = {"name": model.name, "uid": model.uid, "versions": versions}
         record(ctx, event=events.MODEL_DELETED, model=model, before=snapshot)
+        # Object grants hang off a generic key, so they do not cascade by themselves.
+        permissions.forget_model(model)
         model.delete()
 
 
@@ -120,6 +136,7 @@ def model_tag_set(ctx, *, name, key, value):
     value = validators.tag_value(value)
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "setting a tag")
         tag = model.tags.filter(key=key).first()
         before = None if tag is None else tag.value
         RegisteredModelTag.objects.update_or_create(model=model, key=key, defaults={"value": value})
@@ -135,6 +152,7 @@ def model_tag_delete(ctx, *, name, key):
     """Delete a tag from a registered model. Deleting a missing tag changes nothing."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "deleting a tag")
         tag = model.tags.filter(key=key).first()
         if tag is None:
             return
@@ -155,6 +173,7 @@ def version_create(
     tag_map = validators.tags(tags)
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "adding a version")
         number = model.next_version
         model.next_version = number + 1
         model.updated_at = timezone.now()
@@ -186,6 +205,7 @@ def version_update(ctx, *, name, version, description):
     """Change a version's description."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "updating a version's description")
         mv = _live_version(model, version)
         before = mv.description
         mv.description = description or ""
@@ -203,6 +223,7 @@ def version_delete(ctx, *, name, version):
     that pointed at it are removed."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_MANAGE, "deleting a version")
         mv = _live_version(model, version)
         aliases = list(mv.aliases.values_list("alias", flat=True))
         mv.aliases.all().delete()
@@ -222,6 +243,7 @@ def version_tag_set(ctx, *, name, version, key, value):
     value = validators.tag_value(value)
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "setting a version tag")
         mv = _live_version(model, version)
         tag = mv.tags.filter(key=key).first()
         before = None if tag is None else tag.value
@@ -238,6 +260,7 @@ def version_tag_delete(ctx, *, name, version, key):
     """Delete a tag from a version. Deleting a missing tag changes nothing."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "deleting a version tag")
         mv = _live_version(model, version)
         tag = mv.tags.filter(key=key).first()
         if tag is None:
@@ -258,8 +281,10 @@ def version_transition(ctx, *, name, version, stage, archive_existing_versions=F
     archive = validators.archive_flag(stage, archive_existing_versions)
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_read(ctx, model)
         mv = _live_version(model, version)
         from_stage = mv.current_stage
+        policies.require_transition(ctx, model, from_stage, stage)
         now = timezone.now()
         archived = []
         if archive:
@@ -283,6 +308,7 @@ def alias_set(ctx, *, name, alias, version):
     validators.alias_name(alias)
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "setting an alias")
         mv = _live_version(model, version)
         existing = model.aliases.select_related("version").filter(alias=alias).first()
         before_version = existing.version.version if existing else None
@@ -306,6 +332,7 @@ def alias_delete(ctx, *, name, alias):
     """Remove an alias. Removing a missing alias changes nothing."""
     with transaction.atomic():
         model = _lock_model(name)
+        policies.require_level(ctx, model, Level.CAN_EDIT, "deleting an alias")
         existing = model.aliases.select_related("version").filter(alias=alias).first()
         if existing is None:
             return
@@ -314,4 +341,41 @@ def alias_delete(ctx, *, name, alias):
         record(
             ctx, event=events.ALIAS_DELETED, version=existing.version, target=alias,
             before={"alias": alias, "version": existing.version.version},
+        )
+
+
+def model_permissions_change(ctx, *, uid, access_control_list, replace):
+    """Grant levels on one model, named by its id (PUT replaces all direct grants, PATCH
+    merges). Needs CAN_MANAGE on the model."""
+    with transaction.atomic():
+        model = RegisteredModel.objects.select_for_update().filter(uid=uid).first()
+        if model is None:
+            raise ResourceDoesNotExist(f"Registered model with id {uid} not found")
+        policies.require_level(ctx, model, Level.CAN_MANAGE, "changing permissions")
+        new_grants = permissions.parse_acl(access_control_list, root=False)
+        before = permissions.acl_snapshot(permissions.model_grants(model))
+        permissions.apply_model_grants(model, new_grants, replace=replace)
+        after = permissions.acl_snapshot(permissions.model_grants(model))
+        record(
+            ctx, event=events.MODEL_PERMISSIONS_CHANGED, model=model,
+            target="replace" if replace else "update",
+            before={"access_control_list": before}, after={"access_control_list": after},
+        )
+    return model
+
+
+def registry_permissions_change(ctx, *, access_control_list, replace):
+    """Registry-wide grants (root): levels on every model, and the right to create models.
+    Only registry admins (superusers) may change them."""
+    with transaction.atomic():
+        policies.require_registry_admin(ctx, "changing registry-wide permissions")
+        new_grants = permissions.parse_acl(access_control_list, root=True)
+        permissions.lock_root()
+        before = permissions.acl_snapshot(permissions.root_grants())
+        permissions.apply_root_grants(new_grants, replace=replace)
+        after = permissions.acl_snapshot(permissions.root_grants())
+        record(
+            ctx, event=events.REGISTRY_PERMISSIONS_CHANGED,
+            target="replace" if replace else "update",
+            before={"access_control_list": before}, after={"access_control_list": after},
         )

@@ -22,6 +22,9 @@ ALIAS_CREATED = "model_version_alias.created"
 ALIAS_MOVED = "model_version_alias.moved"
 ALIAS_DELETED = "model_version_alias.deleted"
 
+MODEL_PERMISSIONS_CHANGED = "registered_model_permissions.changed"
+REGISTRY_PERMISSIONS_CHANGED = "registry_permissions.changed"
+
 ALL = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
 )

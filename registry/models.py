@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.levels import PERMISSIONS as LEVEL_PERMISSIONS
+
 STAGE_NONE = "None"
 STAGE_STAGING = "Staging"
 STAGE_PRODUCTION = "Production"
@@ -37,6 +39,9 @@ class RegisteredModel(models.Model):
     class Meta:
         ordering = ["name"]
         indexes = [models.Index(fields=["updated_at"])]
+        # Levels (accounts/levels.py) instead of Django's add/change/delete/view.
+        default_permissions = ()
+        permissions = LEVEL_PERMISSIONS
 
     def __str__(self):
         return self.name

@@ -1,10 +1,14 @@
-"""Every read of the registry. Each returns rows with what rendering needs prefetched, so a
-page of results costs a fixed number of queries whatever its size."""
+"""Every read of the registry. Each takes the viewer first and returns only what the viewer
+may read (a model they cannot read is answered as missing), with what rendering needs
+prefetched, so a page of results costs a fixed number of queries whatever its size."""
 
 from django.db.models import Exists, OuterRef, Prefetch
 
-from . import search, validators
-from .errors import InvalidParameterValue, model_not_found, version_not_found
+from accounts import policies as access
+from accounts.levels import Level
+
+from . import policies, search, validators
+from .errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
 from .models import ModelVersion, RegisteredModel, RegisteredModelAlias
 
 MAX_MODEL_RESULTS = 1000
@@ -37,24 +41,39 @@ def _versions_for_rendering():
     )
 
 
-def model_get(name):
+def model_get(viewer, name):
     model = _models_for_rendering().filter(name=name).first()
-    if model is None:
+    if model is None or not policies.can_read(viewer, model):
         raise model_not_found(name)
     return model
 
 
-def version_get(name, version):
+def model_by_uid(viewer, uid):
+    model = _models_for_rendering().filter(uid=uid).first()
+    if model is None or not policies.can_read(viewer, model):
+        raise ResourceDoesNotExist(f"Registered model with id {uid} not found")
+    return model
+
+
+def _readable_model(viewer, name):
+    model = RegisteredModel.objects.filter(name=name).first()
+    if model is None or not policies.can_read(viewer, model):
+        raise model_not_found(name)
+    return model
+
+
+def version_get(viewer, name, version):
     number = validators.version_number(version)
     mv = _versions_for_rendering().filter(model__name=name, version=number).first()
     if mv is None:
-        if not RegisteredModel.objects.filter(name=name).exists():
-            raise model_not_found(name)
+        _readable_model(viewer, name)
         raise version_not_found(name, version)
+    if not policies.can_read(viewer, mv.model):
+        raise model_not_found(name)
     return mv
 
 
-def version_by_alias(name, alias):
+def version_by_alias(viewer, name, alias):
     """The hot path of inference services: one indexed query plus the version's tags and
     aliases."""
     row = (
@@ -67,16 +86,16 @@ def version_by_alias(name, alias):
         .first()
     )
     if row is None:
-        if not RegisteredModel.objects.filter(name=name).exists():
-            raise model_not_found(name)
+        _readable_model(viewer, name)
         raise InvalidParameterValue(f"Registered model alias {alias} not found.")
+    if not policies.can_read(viewer, row.version.model):
+        raise model_not_found(name)
     return row.version
 
 
-def latest_versions(name, stages=None):
+def latest_versions(viewer, name, stages=None):
     """The newest live version in each requested stage (all stages when none are given)."""
-    if not RegisteredModel.objects.filter(name=name).exists():
-        raise model_not_found(name)
+    _readable_model(viewer, name)
     wanted = {validators.stage(s) for s in stages or []}
     newer = ModelVersion.objects.live().filter(
         model=OuterRef("model"), current_stage=OuterRef("current_stage"), version__gt=OuterRef("version")
@@ -100,18 +119,20 @@ def _page(queryset, max_results, page_token, limit):
     return rows[:max_results], next_token
 
 
-def models_search(*, filter_string="", max_results=DEFAULT_MODEL_RESULTS, order_by=None, page_token=""):
-    qs = _models_for_rendering().filter(search.model_filter(filter_string))
+def models_search(viewer, *, filter_string="", max_results=DEFAULT_MODEL_RESULTS, order_by=None, page_token=""):
+    qs = access.readable(viewer, _models_for_rendering()).filter(search.model_filter(filter_string))
     qs = qs.order_by(*search.model_ordering(order_by))
     return _page(qs, max_results, page_token, MAX_MODEL_RESULTS)
 
 
-def versions_search(*, filter_string="", max_results=DEFAULT_VERSION_RESULTS, order_by=None, page_token=""):
+def versions_search(viewer, *, filter_string="", max_results=DEFAULT_VERSION_RESULTS, order_by=None, page_token=""):
     qs = _versions_for_rendering().filter(search.version_filter(filter_string))
+    if access.registry_wide_level(viewer) < Level.CAN_READ:
+        qs = qs.filter(model__in=access.readable(viewer, RegisteredModel.objects.all()))
     qs = qs.order_by(*search.version_ordering(order_by))
     return _page(qs, max_results, page_token, MAX_VERSION_RESULTS)
 
 
-def download_uri(name, version):
+def download_uri(viewer, name, version):
     """The source, verbatim: the client resolves it (s3://, runs:/, models:/m-..., ...)."""
-    return version_get(name, version).source
+    return version_get(viewer, name, version).source

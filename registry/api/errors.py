@@ -16,13 +16,25 @@ def error_body(error_code, message):
     return {"error_code": error_code, "message": message}
 
 
+def _validation_message(detail):
+    if isinstance(detail, dict):
+        field, problems = next(iter(detail.items()))
+        problem = problems[0] if isinstance(problems, list) and problems else problems
+        return f"Invalid value for parameter '{field}': {problem}"
+    if isinstance(detail, list) and detail:
+        return str(detail[0])
+    return str(detail)
+
+
 def _from_drf(exc):
     if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
         return "UNAUTHENTICATED", str(exc.detail)
     if isinstance(exc, exceptions.PermissionDenied):
         return "PERMISSION_DENIED", str(exc.detail)
     if isinstance(exc, exceptions.NotFound):
-        return "ENDPOINT_NOT_FOUND", str(exc.detail)
+        return "RESOURCE_DOES_NOT_EXIST", str(exc.detail)
+    if isinstance(exc, exceptions.ValidationError):
+        return "INVALID_PARAMETER_VALUE", _validation_message(exc.detail)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return "METHOD_NOT_ALLOWED", str(exc.detail)
     if isinstance(exc, exceptions.Throttled):

@@ -37,7 +37,7 @@ def create_registered_model(request):
         Ctx.from_request(request), name=data["name"], description=data["description"],
         tags=data.get("tags"),
     )
-    return Response({"registered_model": model_json(selectors.model_get(model.name))})
+    return Response({"registered_model": model_json(selectors.model_get(request.user, model.name))})
 
 
 @_doc(msg.RenameRegisteredModel)
@@ -46,7 +46,7 @@ def create_registered_model(request):
 def rename_registered_model(request):
     data = msg.parse(request, msg.RenameRegisteredModel)
     model = actions.model_rename(Ctx.from_request(request), name=data["name"], new_name=data["new_name"])
-    return Response({"registered_model": model_json(selectors.model_get(model.name))})
+    return Response({"registered_model": model_json(selectors.model_get(request.user, model.name))})
 
 
 @_doc(msg.UpdateRegisteredModel, method="PATCH")
@@ -55,7 +55,7 @@ def rename_registered_model(request):
 def update_registered_model(request):
     data = msg.parse(request, msg.UpdateRegisteredModel)
     model = actions.model_update(Ctx.from_request(request), name=data["name"], description=data["description"])
-    return Response({"registered_model": model_json(selectors.model_get(model.name))})
+    return Response({"registered_model": model_json(selectors.model_get(request.user, model.name))})
 
 
 @_doc(msg.ModelName, method="DELETE")
@@ -71,7 +71,7 @@ def delete_registered_model(request):
 @api_view(["GET"])
 def get_registered_model(request):
     data = msg.parse(request, msg.ModelName)
-    return Response({"registered_model": model_json(selectors.model_get(data["name"]))})
+    return Response({"registered_model": model_json(selectors.model_get(request.user, data["name"]))})
 
 
 @_doc(msg.SearchRequest, method="GET")
@@ -79,6 +79,7 @@ def get_registered_model(request):
 def search_registered_models(request):
     data = msg.parse(request, msg.SearchRequest)
     models, next_token = selectors.models_search(
+        request.user,
         filter_string=data["filter"],
         max_results=data.get("max_results") or selectors.DEFAULT_MODEL_RESULTS,
         order_by=data["order_by"],
@@ -96,7 +97,7 @@ def search_registered_models(request):
 @api_view(["POST", "GET"])
 def get_latest_versions(request):
     data = msg.parse(request, msg.GetLatestVersions)
-    versions = selectors.latest_versions(data["name"], data["stages"])
+    versions = selectors.latest_versions(request.user, data["name"], data["stages"])
     return Response({"model_versions": [version_json(v) for v in versions]} if versions else {})
 
 
@@ -124,7 +125,7 @@ def delete_registered_model_tag(request):
 def registered_model_alias(request):
     if request.method == "GET":
         data = msg.parse(request, msg.AliasRef)
-        return Response({"model_version": version_json(selectors.version_by_alias(data["name"], data["alias"]))})
+        return Response({"model_version": version_json(selectors.version_by_alias(request.user, data["name"], data["alias"]))})
     with transaction.atomic():
         if request.method == "POST":
             data = msg.parse(request, msg.SetAlias)
@@ -149,7 +150,7 @@ def create_model_version(request):
         name=data["name"], source=data["source"], run_id=data["run_id"], run_link=data["run_link"],
         description=data["description"], tags=data.get("tags"), model_id=data["model_id"],
     )
-    return Response({"model_version": version_json(selectors.version_get(data["name"], mv.version))})
+    return Response({"model_version": version_json(selectors.version_get(request.user, data["name"], mv.version))})
 
 
 @_doc(msg.UpdateModelVersion, method="PATCH")
@@ -160,7 +161,7 @@ def update_model_version(request):
     actions.version_update(
         Ctx.from_request(request), name=data["name"], version=data["version"], description=data["description"]
     )
-    return Response({"model_version": version_json(selectors.version_get(data["name"], data["version"]))})
+    return Response({"model_version": version_json(selectors.version_get(request.user, data["name"], data["version"]))})
 
 
 @_doc(msg.TransitionStage)
@@ -172,7 +173,7 @@ def transition_model_version_stage(request):
         Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
         archive_existing_versions=data["archive_existing_versions"], comment=data["comment"],
     )
-    return Response({"model_version": version_json(selectors.version_get(data["name"], data["version"]))})
+    return Response({"model_version": version_json(selectors.version_get(request.user, data["name"], data["version"]))})
 
 
 @_doc(msg.ModelVersionRef, method="DELETE")
@@ -188,7 +189,7 @@ def delete_model_version(request):
 @api_view(["GET"])
 def get_model_version(request):
     data = msg.parse(request, msg.ModelVersionRef)
-    return Response({"model_version": version_json(selectors.version_get(data["name"], data["version"]))})
+    return Response({"model_version": version_json(selectors.version_get(request.user, data["name"], data["version"]))})
 
 
 @_doc(msg.SearchRequest, method="GET")
@@ -196,6 +197,7 @@ def get_model_version(request):
 def search_model_versions(request):
     data = msg.parse(request, msg.SearchRequest)
     versions, next_token = selectors.versions_search(
+        request.user,
         filter_string=data["filter"],
         max_results=data.get("max_results") or selectors.DEFAULT_VERSION_RESULTS,
         order_by=data["order_by"],
@@ -213,7 +215,7 @@ def search_model_versions(request):
 @api_view(["GET"])
 def get_model_version_download_uri(request):
     data = msg.parse(request, msg.ModelVersionRef)
-    return Response({"artifact_uri": selectors.download_uri(data["name"], data["version"])})
+    return Response({"artifact_uri": selectors.download_uri(request.user, data["name"], data["version"])})
 
 
 @_doc(msg.SetModelVersionTag)

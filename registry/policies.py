@@ -1,0 +1,64 @@
+"""The registry's rules on who may do what, turning accounts.policies' decisions into errors.
+
+A model the caller cannot read answers exactly as a missing one (404), so names do not leak;
+a model the caller can read but not change answers PERMISSION_DENIED naming the level needed.
+"""
+
+from accounts import policies as access
+from accounts.levels import Level
+
+from .errors import PermissionDenied, model_not_found
+from .models import STAGE_ARCHIVED, STAGE_NONE, STAGE_STAGING
+
+NON_PRODUCTION_STAGES = frozenset({STAGE_NONE, STAGE_STAGING, STAGE_ARCHIVED})
+
+
+def can_read(user, model):
+    return access.has_level(user, model, Level.CAN_READ)
+
+
+def require_read(ctx_or_user, model):
+    user = getattr(ctx_or_user, "user", ctx_or_user)
+    if not can_read(user, model):
+        raise model_not_found(model.name)
+
+
+def require_level(ctx, model, needed, doing):
+    """Raise unless ctx.user holds `needed` on `model`."""
+    if access.has_level(ctx.user, model, needed):
+        return
+    require_read(ctx, model)
+    have = access.effective_level(ctx.user, model)
+    raise PermissionDenied(
+        f"Permission denied: {doing} on registered model '{model.name}' requires {needed.name} "
+        f"(you have {have.name})."
+    )
+
+
+def transition_level(from_stage, to_stage):
+    """Databricks' rule: moves among None/Staging/Archived need CAN_MANAGE_STAGING_VERSIONS;
+    anything touching Production needs CAN_MANAGE_PRODUCTION_VERSIONS."""
+    if from_stage in NON_PRODUCTION_STAGES and to_stage in NON_PRODUCTION_STAGES:
+        return Level.CAN_MANAGE_STAGING_VERSIONS
+    return Level.CAN_MANAGE_PRODUCTION_VERSIONS
+
+
+def require_transition(ctx, model, from_stage, to_stage):
+    require_level(
+        ctx, model, transition_level(from_stage, to_stage),
+        f"moving a version from {from_stage} to {to_stage}",
+    )
+
+
+def require_create_model(ctx):
+    if not access.can_create_models(ctx.user):
+        raise PermissionDenied(
+            "Permission denied: creating registered models requires CAN_CREATE_REGISTERED_MODEL "
+            "on the registry (root)."
+        )
+
+
+def require_registry_admin(ctx, doing):
+    user = ctx.user
+    if user is not None and not (user.is_active and user.is_superuser):
+        raise PermissionDenied(f"Permission denied: {doing} requires a registry admin.")
