@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from accounts import api as token_api
 from registry.api import databricks
 from registry.api import urls as registry_urls
+from workflows import urls as workflow_urls
 
 handler404 = "registry.api.errors.not_found"
 handler500 = "registry.api.errors.server_error"
@@ -13,12 +14,14 @@ handler500 = "registry.api.errors.server_error"
 mlflow_routes = registry_urls.urlpatterns + [
     path("databricks/registered-models/get", databricks.get_registered_model_databricks),
     path("registered-models/list", databricks.list_registered_models),
+    *workflow_urls.mlflow_routes,
 ]
 
 modelgate_routes = [
     path("tokens/create", token_api.create_token),
     path("tokens/list", token_api.list_tokens),
     path("tokens/revoke", token_api.revoke_token),
+    *workflow_urls.modelgate_routes,
 ]
 
 urlpatterns = [

@@ -10,15 +10,13 @@ from guardian.shortcuts import assign_perm
 
 from accounts.levels import Level
 
-from . import events, permissions, policies, validators
+from . import events, permissions, policies, transitions, validators
 from .activity import record
 from .errors import ResourceAlreadyExists, ResourceDoesNotExist, model_not_found, version_not_found
 from .models import (
-    STAGE_ARCHIVED,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,
-    RegisteredModelAlias,
     RegisteredModelTag,
 )
 
@@ -276,7 +274,8 @@ def version_tag_delete(ctx, *, name, version, key):
 def version_transition(ctx, *, name, version, stage, archive_existing_versions=False, comment=""):
     """Move a version to a stage. With archive_existing_versions (Staging/Production only),
     every other version in that stage moves to Archived in the same transaction, so the
-    stage never holds zero or two versions in between."""
+    stage never holds zero or two versions in between. Needs the stage level, and whatever
+    the stage policies add (workflows may require an approved request instead)."""
     stage = validators.stage(stage)
     archive = validators.archive_flag(stage, archive_existing_versions)
     with transaction.atomic():
@@ -284,17 +283,8 @@ def version_transition(ctx, *, name, version, stage, archive_existing_versions=F
         policies.require_read(ctx, model)
         mv = _live_version(model, version)
         from_stage = mv.current_stage
-        policies.require_transition(ctx, model, from_stage, stage)
-        now = timezone.now()
-        archived = []
-        if archive:
-            others = model.versions.live().filter(current_stage=stage).exclude(pk=mv.pk)
-            archived = list(others.values_list("version", flat=True))
-            others.update(current_stage=STAGE_ARCHIVED, updated_at=now)
-        mv.current_stage = stage
-        mv.updated_at = now
-        mv.save(update_fields=["current_stage", "updated_at"])
-        _touch(model)
+        policies.require_transition(ctx, model, mv, from_stage, stage)
+        archived = transitions.move_to_stage(model, mv, stage, archive_existing=archive)
         record(
             ctx, event=events.VERSION_STAGE_TRANSITIONED, version=mv, comment=comment,
             before={"stage": from_stage},
@@ -304,25 +294,18 @@ def version_transition(ctx, *, name, version, stage, archive_existing_versions=F
 
 
 def alias_set(ctx, *, name, alias, version):
-    """Point an alias at a version; setting an existing alias moves it."""
+    """Point an alias at a version; setting an existing alias moves it. Needs CAN_EDIT, and
+    for a protected alias what its policy requires."""
     validators.alias_name(alias)
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_level(ctx, model, Level.CAN_EDIT, "setting an alias")
         mv = _live_version(model, version)
-        existing = model.aliases.select_related("version").filter(alias=alias).first()
-        before_version = existing.version.version if existing else None
-        if existing is None:
-            RegisteredModelAlias.objects.create(model=model, alias=alias, version=mv)
-            event = events.ALIAS_CREATED
-        else:
-            existing.version = mv
-            existing.updated_at = timezone.now()
-            existing.save(update_fields=["version", "updated_at"])
-            event = events.ALIAS_MOVED
-        _touch(model)
+        policies.require_alias_change(ctx, model, alias)
+        before_version = transitions.point_alias(model, mv, alias)
         record(
-            ctx, event=event, version=mv, target=alias,
+            ctx, event=events.ALIAS_CREATED if before_version is None else events.ALIAS_MOVED,
+            version=mv, target=alias,
             before=None if before_version is None else {"alias": alias, "version": before_version},
             after={"alias": alias, "version": mv.version},
         )
@@ -336,6 +319,7 @@ def alias_delete(ctx, *, name, alias):
         existing = model.aliases.select_related("version").filter(alias=alias).first()
         if existing is None:
             return
+        policies.require_alias_change(ctx, model, alias)
         existing.delete()
         _touch(model)
         record(

@@ -1,8 +1,17 @@
 """Read-only views of the registry for operators. Changes go through the API (and, for
 approvals, the workflows admin), because every write must pass through an action."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
+from accounts import policies as access
+from accounts.ctx import VIA_ADMIN, Ctx
+
+from . import actions, permissions
+from .errors import RegistryError
+from .forms import REVOKE, GrantForm
 from .models import Activity, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag
 
 
@@ -48,9 +57,58 @@ class RegisteredModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["name", "uid"]
     readonly_fields = ["uid", "name", "description", "created_by", "created_at", "updated_at", "next_version"]
     inlines = [ModelTagInline, AliasInline, VersionInline]
+    change_form_template = "admin/registry/registeredmodel/change_form.html"
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
+
+    def get_queryset(self, request):
+        # Staff see only the models they may read, as in the API.
+        return access.readable(request.user, super().get_queryset(request))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/access/", self.admin_site.admin_view(self.access_view),
+                 name="registry_registeredmodel_access"),
+            *super().get_urls(),
+        ]
+
+    def access_view(self, request, pk):
+        """Who has which level on this model (direct, team, registry-wide), and a form to
+        grant or revoke, which calls the same action as the permissions API."""
+        model = get_object_or_404(self.get_queryset(request), pk=pk)
+        form = GrantForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            ctx = Ctx.from_request(request, via=VIA_ADMIN)
+            entry = form.acl_entry()
+            try:
+                if form.cleaned_data["level"] == REVOKE:
+                    keep = [e for e in permissions.acl_snapshot(permissions.model_grants(model))
+                            if not (e.keys() & entry.keys() and
+                                    all(e.get(k) == v for k, v in entry.items()))]
+                    actions.model_permissions_change(ctx, uid=model.uid, access_control_list=keep, replace=True)
+                else:
+                    actions.model_permissions_change(
+                        ctx, uid=model.uid, replace=False,
+                        access_control_list=[{**entry, "permission_level": form.cleaned_data["level"]}],
+                    )
+            except RegistryError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Access updated.")
+                return redirect(reverse("admin:registry_registeredmodel_access", args=[pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": model,
+            "title": f"Access to {model.name}",
+            "direct": permissions.acl_snapshot(permissions.model_grants(model)),
+            "registry_wide": permissions.acl_snapshot(permissions.root_grants()),
+            "default_level": access.default_level().name,
+            "your_level": access.effective_level(request.user, model).name,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/registry/registeredmodel/access.html", context)
 
 
 class VersionTagInline(ReadOnlyInline):

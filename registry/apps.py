@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class RegistryConfig(AppConfig):
@@ -6,6 +7,8 @@ class RegistryConfig(AppConfig):
     verbose_name = "Model registry"
 
     def ready(self):
-        from . import lookups
+        from . import activity, lookups
 
         lookups.register()
+        # Re-seed the activity chain head after a flush (see activity.seed_head).
+        post_migrate.connect(activity.seed_head, sender=self)

@@ -25,6 +25,20 @@ ALIAS_DELETED = "model_version_alias.deleted"
 MODEL_PERMISSIONS_CHANGED = "registered_model_permissions.changed"
 REGISTRY_PERMISSIONS_CHANGED = "registry_permissions.changed"
 
+# Governance (the workflows app). A request targets a stage or an alias.
+TRANSITION_REQUEST_CREATED = "transition_request.created"
+TRANSITION_REQUEST_REVIEWED = "transition_request.reviewed"  # an approval short of quorum
+TRANSITION_REQUEST_APPROVED = "transition_request.approved"  # the approval that applied it
+TRANSITION_REQUEST_REJECTED = "transition_request.rejected"
+TRANSITION_REQUEST_CANCELLED = "transition_request.cancelled"
+TRANSITION_REQUEST_CLOSED = "transition_request.closed"  # by the system: its version moved
+COMMENT_CREATED = "comment.created"
+COMMENT_UPDATED = "comment.updated"
+COMMENT_DELETED = "comment.deleted"
+CHECK_REPORTED = "check.reported"
+STAGE_POLICY_CHANGED = "stage_policy.changed"
+ALIAS_POLICY_CHANGED = "alias_policy.changed"
+
 ALL = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
 )

@@ -43,11 +43,37 @@ def transition_level(from_stage, to_stage):
     return Level.CAN_MANAGE_PRODUCTION_VERSIONS
 
 
-def require_transition(ctx, model, from_stage, to_stage):
+# Rules other apps add on top of the levels (workflows adds stage and alias policies). The
+# registry cannot import them, so they register here from their AppConfig.ready().
+_transition_rules = []
+_alias_rules = []
+
+
+def add_transition_rule(rule):
+    """rule(ctx, model, version, from_stage, to_stage) raises to refuse a direct transition."""
+    if rule not in _transition_rules:
+        _transition_rules.append(rule)
+
+
+def add_alias_rule(rule):
+    """rule(ctx, model, alias) raises to refuse moving or deleting an alias directly."""
+    if rule not in _alias_rules:
+        _alias_rules.append(rule)
+
+
+def require_transition(ctx, model, version, from_stage, to_stage):
+    """A direct stage change: the level for the move, then the registered rules."""
     require_level(
         ctx, model, transition_level(from_stage, to_stage),
         f"moving a version from {from_stage} to {to_stage}",
     )
+    for rule in _transition_rules:
+        rule(ctx, model, version, from_stage, to_stage)
+
+
+def require_alias_change(ctx, model, alias):
+    for rule in _alias_rules:
+        rule(ctx, model, alias)
 
 
 def require_create_model(ctx):

@@ -354,14 +354,19 @@ def encode_page_token(offset):
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
+# OFFSET and LIMIT are bigints in PostgreSQL: a forged token past this would be a 500.
+MAX_PAGE_OFFSET = 2**62
+
+
 def decode_page_token(token):
     if not token:
         return 0
     try:
         data = json.loads(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
         offset = int(data["offset"])
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, TypeError, KeyError, OverflowError):
+        # OverflowError: int() of an infinite float ({"offset": 1e400}).
         raise InvalidParameterValue(f"Invalid page token '{token}'.") from None
-    if offset < 0:
+    if not 0 <= offset <= MAX_PAGE_OFFSET:
         raise InvalidParameterValue(f"Invalid page token '{token}'.")
     return offset

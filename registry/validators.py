@@ -13,6 +13,8 @@ MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 100_000
 MAX_ALIAS_LENGTH = 255
 MAX_SOURCE_LENGTH = 4096
+# The width of ModelVersion.run_id and .logged_model_id: longer ids must be a 400, not a 500.
+MAX_RUN_ID_LENGTH = 64
 
 _ALIAS_RE = re.compile(r"^[\w\-]+$")
 _RESERVED_ALIAS_RE = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
@@ -157,4 +159,11 @@ def source(value, *, run_id="", model_id=""):
                     f"model_id is '{model_id}'."
                 )
             model_id = model_id or ref
+    # Checked last: both may have been taken from the URI.
+    for field, given in (("run_id", run_id), ("model_id", model_id)):
+        if len(given) > MAX_RUN_ID_LENGTH:
+            raise InvalidParameterValue(
+                f"Invalid value for parameter '{field}': it must be at most {MAX_RUN_ID_LENGTH} "
+                "characters."
+            )
     return value, run_id, model_id

@@ -1,0 +1,478 @@
+"""Every governance write: transition and alias requests, reviews, cancellations, comments,
+checks and policies. Each locks the registered model (the per-model mutex shared with the
+registry's actions), re-checks state under the lock and ends with exactly one record()."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.levels import Level
+from registry import events, transitions, validators
+from registry import policies as registry_policies
+from registry.activity import record
+from registry.errors import (
+    InvalidParameterValue,
+    PermissionDenied,
+    ResourceAlreadyExists,
+    ResourceConflict,
+    ResourceDoesNotExist,
+    model_not_found,
+    version_not_found,
+)
+from registry.models import STAGE_ARCHIVED, STAGE_NONE, RegisteredModel
+
+from . import policies
+from .models import AliasPolicy, Check, Comment, Review, StagePolicy, TransitionRequest
+
+MAX_COMMENT_LENGTH = 65_535
+
+
+@dataclass
+class Outcome:
+    """What a review did: the request as it now stands and the activity it wrote."""
+
+    request: TransitionRequest
+    activity: object
+    applied: bool = False
+    closed: bool = False
+
+
+def _lock_model(ctx, name):
+    model = RegisteredModel.objects.select_for_update().filter(name=name).first()
+    if model is None:
+        raise model_not_found(name)
+    registry_policies.require_read(ctx, model)
+    return model
+
+
+def _version(model, number, *, live=True):
+    qs = model.versions.all() if not live else model.versions.live()
+    mv = qs.filter(version=validators.version_number(number)).first()
+    if mv is None:
+        raise version_not_found(model.name, number)
+    return mv
+
+
+def _target(stage, alias):
+    if bool(stage) == bool(alias):
+        raise InvalidParameterValue("A request targets exactly one of a stage or an alias.")
+    if stage:
+        return {"to_stage": validators.stage(stage), "alias": ""}
+    return {"to_stage": "", "alias": validators.alias_name(alias)}
+
+
+def _comment(text):
+    text = text or ""
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise InvalidParameterValue(f"Comments must be at most {MAX_COMMENT_LENGTH} characters.")
+    return text
+
+
+def _request_snapshot(req):
+    return {
+        "request_id": req.pk, "to_stage": req.to_stage, "alias": req.alias,
+        "from_stage": req.from_stage, "requested_by": req.created_by.username, "status": req.status,
+    }
+
+
+def transition_request_create(ctx, *, name, version, stage="", alias="", comment=""):
+    """Ask for a version to move to a stage (or an alias to point at it). Needs CAN_READ; at
+    most one pending request per version and target."""
+    target = _target(stage, alias)
+    comment = _comment(comment)
+    if target["to_stage"] == STAGE_NONE:
+        raise InvalidParameterValue("A transition request must target Staging, Production or Archived.")
+    with transaction.atomic():
+        model = _lock_model(ctx, name)
+        mv = _version(model, version)
+        if target["to_stage"] and mv.current_stage == target["to_stage"]:
+            raise InvalidParameterValue(
+                f"Model version {mv.version} of '{model.name}' is already in {target['to_stage']}."
+            )
+        if TransitionRequest.objects.filter(version=mv, status=TransitionRequest.PENDING, **target).exists():
+            raise ResourceAlreadyExists(
+                f"A pending request to move version {mv.version} of '{model.name}' to "
+                f"{target['to_stage'] or '@' + target['alias']} already exists."
+            )
+        try:
+            with transaction.atomic():
+                req = TransitionRequest.objects.create(
+                    model=model, version=mv, from_stage=mv.current_stage, comment=comment,
+                    created_by=ctx.user, **target,
+                )
+        except IntegrityError:
+            raise ResourceAlreadyExists("A pending request for this version and target already exists.") from None
+        record(
+            ctx, event=events.TRANSITION_REQUEST_CREATED, version=mv,
+            target=req.target_label, comment=comment, after=_request_snapshot(req),
+        )
+    return req
+
+
+def _pending_request(model, mv, target, *, creator=None):
+    qs = TransitionRequest.objects.select_for_update(of=("self",)).select_related("created_by", "model", "version")
+    qs = qs.filter(version=mv, **target)
+    pending = qs.filter(status=TransitionRequest.PENDING)
+    if creator is not None:
+        pending = pending.filter(created_by__username=creator)
+    req = pending.first()
+    if req is not None:
+        return req
+    decided = qs.exclude(status=TransitionRequest.PENDING).order_by("-decided_at", "-pk").first()
+    label = target["to_stage"] or "@" + target["alias"]
+    if decided is not None and creator is None:
+        by = decided.decided_by.username if decided.decided_by else "the system"
+        raise ResourceConflict(
+            f"The request to move version {mv.version} of '{model.name}' to {label} is no longer "
+            f"pending: it was {decided.status.lower()} by {by}."
+        )
+    raise ResourceDoesNotExist(
+        f"No pending request to move version {mv.version} of '{model.name}' to {label}"
+        + (f" created by {creator}." if creator else ".")
+    )
+
+
+def _close_if_stale(ctx, req, mv):
+    """A request whose version was deleted, or moved since it was made, is closed by the
+    system rather than applied. Returns the Outcome, or None if the request still holds."""
+    if mv.deleted_at is None and mv.current_stage == req.from_stage:
+        return None
+    why = (
+        f"version {mv.version} was deleted" if mv.deleted_at is not None
+        else f"version {mv.version} moved from {req.from_stage} to {mv.current_stage} after the request was made"
+    )
+    req.status = TransitionRequest.CLOSED
+    req.system_comment = f"Closed by the system: {why}."
+    req.decided_at = req.updated_at = timezone.now()
+    req.save(update_fields=["status", "system_comment", "decided_at", "updated_at"])
+    activity = record(
+        ctx, event=events.TRANSITION_REQUEST_CLOSED, version=mv, target=req.target_label,
+        comment=req.system_comment, before={"status": TransitionRequest.PENDING},
+        after=_request_snapshot(req),
+    )
+    return Outcome(req, activity, closed=True)
+
+
+def transition_approve(ctx, *, name, version, stage="", alias="", archive_existing_versions=False, comment=""):
+    """Approve a pending request. Reviewers must hold the target's level (or be in the policy's
+    approver team); with separation of duties the requester may not approve. Distinct approvers
+    are counted; the approval that reaches the quorum applies the move, and only if every
+    required check is `success`. Concurrent approvals serialise on the model lock: exactly one
+    applies, the others get RESOURCE_CONFLICT."""
+    target = _target(stage, alias)
+    comment = _comment(comment)
+    with transaction.atomic():
+        model = _lock_model(ctx, name)
+        mv = _version(model, version, live=False)
+        req = _pending_request(model, mv, target)
+        policy = policies.policy_for(req)
+        policies.require_can_review(ctx, req, policy, approving=True)
+        if Review.objects.filter(request=req, reviewer=ctx.user).exists():
+            raise ResourceConflict(f"You have already reviewed request {req.pk}; each reviewer counts once.")
+        stale = _close_if_stale(ctx, req, mv)
+        if stale is not None:
+            return stale
+        count, needed = policies.approval_count(req) + 1, policies.approvals_needed(policy)
+        if count < needed:
+            Review.objects.create(request=req, reviewer=ctx.user, decision=Review.APPROVE, comment=comment)
+            req.updated_at = timezone.now()
+            req.save(update_fields=["updated_at"])
+            activity = record(
+                ctx, event=events.TRANSITION_REQUEST_REVIEWED, version=mv, target=req.target_label,
+                comment=comment, after={**_request_snapshot(req), "approvals": count, "required": needed},
+            )
+            return Outcome(req, activity)
+        unmet = policies.unmet_checks(mv, getattr(policy, "required_checks", None) or [])
+        if unmet:
+            listed = ", ".join(f"{n} is {s or 'missing'}" for n, s in sorted(unmet.items()))
+            raise ResourceConflict(
+                f"Required checks are not passing ({listed}); this approval would apply the "
+                f"request, so it is refused until they pass. The request stays pending."
+            )
+        Review.objects.create(request=req, reviewer=ctx.user, decision=Review.APPROVE, comment=comment)
+        applied = {}
+        if req.to_stage:
+            archive = bool(archive_existing_versions) or getattr(policy, "archive_existing_on_approval", False)
+            archive = archive and req.to_stage not in {STAGE_ARCHIVED, STAGE_NONE}
+            applied["archived_versions"] = transitions.move_to_stage(model, mv, req.to_stage, archive_existing=archive)
+            alias_name = getattr(policy, "move_alias_on_approval", "")
+            if alias_name:
+                applied["alias_moved"] = {
+                    "alias": alias_name, "from_version": transitions.point_alias(model, mv, alias_name),
+                    "to_version": mv.version,
+                }
+        else:
+            applied["alias_moved"] = {
+                "alias": req.alias, "from_version": transitions.point_alias(model, mv, req.alias),
+                "to_version": mv.version,
+            }
+        req.status = TransitionRequest.APPROVED
+        req.decided_by = ctx.user
+        req.decided_at = req.updated_at = timezone.now()
+        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        activity = record(
+            ctx, event=events.TRANSITION_REQUEST_APPROVED, version=mv, target=req.target_label,
+            comment=comment, before={"stage": req.from_stage},
+            after={**_request_snapshot(req), "stage": mv.current_stage, "approvals": count, **applied},
+        )
+    return Outcome(req, activity, applied=True)
+
+
+def transition_reject(ctx, *, name, version, stage="", alias="", comment=""):
+    """Reject a pending request: any eligible reviewer closes it."""
+    target = _target(stage, alias)
+    comment = _comment(comment)
+    with transaction.atomic():
+        model = _lock_model(ctx, name)
+        mv = _version(model, version, live=False)
+        req = _pending_request(model, mv, target)
+        policies.require_can_review(ctx, req, policies.policy_for(req), approving=False)
+        Review.objects.update_or_create(
+            request=req, reviewer=ctx.user, defaults={"decision": Review.REJECT, "comment": comment}
+        )
+        req.status = TransitionRequest.REJECTED
+        req.decided_by = ctx.user
+        req.decided_at = req.updated_at = timezone.now()
+        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        activity = record(
+            ctx, event=events.TRANSITION_REQUEST_REJECTED, version=mv, target=req.target_label,
+            comment=comment, before={"status": TransitionRequest.PENDING}, after=_request_snapshot(req),
+        )
+    return Outcome(req, activity)
+
+
+def transition_request_cancel(ctx, *, name, version, stage="", alias="", creator, comment=""):
+    """Cancel a pending request, named by its creator (Databricks semantics): by the creator
+    or a CAN_MANAGE holder."""
+    target = _target(stage, alias)
+    comment = _comment(comment)
+    with transaction.atomic():
+        model = _lock_model(ctx, name)
+        mv = _version(model, version, live=False)
+        req = _pending_request(model, mv, target, creator=creator)
+        policies.require_can_cancel(ctx, req)
+        req.status = TransitionRequest.CANCELLED
+        req.decided_by = ctx.user
+        req.decided_at = req.updated_at = timezone.now()
+        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        activity = record(
+            ctx, event=events.TRANSITION_REQUEST_CANCELLED, version=mv, target=req.target_label,
+            comment=comment, before={"status": TransitionRequest.PENDING}, after=_request_snapshot(req),
+        )
+    return Outcome(req, activity)
+
+
+# Comments --------------------------------------------------------------------------------------
+
+def comment_create(ctx, *, name, version, comment):
+    """Comment on a version (CAN_READ suffices: it is how CI and reviewers talk)."""
+    if not comment:
+        raise InvalidParameterValue("Missing value for required parameter 'comment'.")
+    comment = _comment(comment)
+    with transaction.atomic():
+        model = _lock_model(ctx, name)
+        mv = _version(model, version)
+        row = Comment.objects.create(version=mv, user=ctx.user, comment=comment)
+        record(
+            ctx, event=events.COMMENT_CREATED, version=mv, target=str(row.pk), comment=comment,
+            after={"comment_id": row.pk},
+        )
+    return row
+
+
+def _lock_comment(ctx, comment_id):
+    try:
+        pk = int(str(comment_id))
+    except ValueError:
+        raise InvalidParameterValue(f"Invalid comment id '{comment_id}'.") from None
+    row = Comment.objects.select_related("version__model", "user").filter(pk=pk).first()
+    if row is None:
+        raise ResourceDoesNotExist(f"Comment {comment_id} not found")
+    model = _lock_model(ctx, row.version.model.name)
+    row = Comment.objects.select_for_update().select_related("version__model", "user").get(pk=pk)
+    return model, row
+
+
+def comment_update(ctx, *, comment_id, comment):
+    """Edit a comment: only its author."""
+    if not comment:
+        raise InvalidParameterValue("Missing value for required parameter 'comment'.")
+    comment = _comment(comment)
+    with transaction.atomic():
+        _, row = _lock_comment(ctx, comment_id)
+        if ctx.user is None or row.user_id != ctx.user.pk:
+            raise PermissionDenied("Permission denied: only the author may edit a comment.")
+        before = row.comment
+        row.comment = comment
+        row.updated_at = timezone.now()
+        row.save(update_fields=["comment", "updated_at"])
+        record(
+            ctx, event=events.COMMENT_UPDATED, version=row.version, target=str(row.pk), comment=comment,
+            before={"comment": before}, after={"comment": comment},
+        )
+    return row
+
+
+def comment_delete(ctx, *, comment_id):
+    """Delete a comment: its author, or a CAN_MANAGE holder."""
+    with transaction.atomic():
+        model, row = _lock_comment(ctx, comment_id)
+        if ctx.user is None or row.user_id != ctx.user.pk:
+            registry_policies.require_level(ctx, model, Level.CAN_MANAGE, "deleting someone else's comment")
+        record(
+            ctx, event=events.COMMENT_DELETED, version=row.version, target=str(row.pk),
+            before={"comment": row.comment, "author": row.user.username},
+        )
+        row.delete()
+
+
+# Checks ----------------------------------------------------------------------------------------
+
+def check_report(ctx, *, name, version, check, status, details_url="", summary=""):
+    """Record a CI result on a version; the latest report per check name wins. Needs CAN_EDIT
+    (a service account's token with CAN_EDIT may report)."""
+    if not check or len(check) > 200:
+        raise InvalidParameterValue("Check name must be 1 to 200 characters.")
+    status = (status or "").lower()
+    if status not in {Check.PENDING, Check.SUCCESS, Check.FAILURE}:
+        raise InvalidParameterValue("Check status must be one of pending, success, failure.")
+    if details_url and not details_url.startswith(("http://", "https://")):
+        raise InvalidParameterValue("details_url must be an http(s) URL.")
+    with transaction.atomic():
+        model = _lock_model(ctx, name)
+        registry_policies.require_level(ctx, model, Level.CAN_EDIT, "reporting a check")
+        mv = _version(model, version)
+        previous = policies.check_states(mv, [check])[check]
+        row = Check.objects.create(
+            version=mv, name=check, status=status, details_url=details_url or "",
+            summary=summary or "", reported_by=ctx.user,
+        )
+        record(
+            ctx, event=events.CHECK_REPORTED, version=mv, target=check, comment=summary or "",
+            before=None if previous is None else {"status": previous},
+            after={"check": check, "status": status, "details_url": details_url or ""},
+        )
+    return row
+
+
+# Policies --------------------------------------------------------------------------------------
+
+def _policy_scope(ctx, name):
+    """A model's own policies need CAN_MANAGE on it; registry-wide ones a registry admin."""
+    if not name:
+        registry_policies.require_registry_admin(ctx, "changing registry-wide policies")
+        return None
+    model = _lock_model(ctx, name)
+    registry_policies.require_level(ctx, model, Level.CAN_MANAGE, "changing policies")
+    return model
+
+
+def _validate(policy):
+    try:
+        policy.full_clean()
+    except ValidationError as exc:
+        field, problems = next(iter(exc.message_dict.items()))
+        raise InvalidParameterValue(f"Invalid policy: {field}: {problems[0]}") from None
+    checks = policy.required_checks
+    if not isinstance(checks, list) or not all(isinstance(c, str) and c for c in checks):
+        raise InvalidParameterValue("required_checks must be a list of check names.")
+
+
+def stage_policy_set(ctx, *, name="", stage, **fields):
+    """Create or replace the policy for moves into `stage` (a model's, or registry-wide)."""
+    stage = validators.stage(stage)
+    if stage not in {"Staging", "Production"}:
+        raise InvalidParameterValue("Stage policies apply to Staging or Production.")
+    with transaction.atomic():
+        model = _policy_scope(ctx, name)
+        policy = StagePolicy.objects.select_for_update().filter(model=model, stage=stage).first()
+        before = None if policy is None else stage_policy_json(policy)
+        policy = policy or StagePolicy(model=model, stage=stage)
+        for key, value in fields.items():
+            setattr(policy, key, value)
+        policy.updated_at = timezone.now()
+        _validate(policy)
+        policy.save()
+        record(
+            ctx, event=events.STAGE_POLICY_CHANGED, model=model, target=stage,
+            before=before, after=stage_policy_json(policy),
+        )
+    return policy
+
+
+def stage_policy_delete(ctx, *, name="", stage):
+    stage = validators.stage(stage)
+    with transaction.atomic():
+        model = _policy_scope(ctx, name)
+        policy = StagePolicy.objects.select_for_update().filter(model=model, stage=stage).first()
+        if policy is None:
+            return
+        before = stage_policy_json(policy)
+        policy.delete()
+        record(ctx, event=events.STAGE_POLICY_CHANGED, model=model, target=stage, before=before)
+
+
+def alias_policy_set(ctx, *, name="", pattern, **fields):
+    """Protect alias names matching `pattern` (fnmatch, e.g. `champion`, `prod-*`)."""
+    if not pattern or len(pattern) > 255:
+        raise InvalidParameterValue("Alias pattern must be 1 to 255 characters.")
+    level = fields.get("required_level")
+    if level is not None and Level.parse(level) is None:
+        raise InvalidParameterValue(f"Invalid required_level '{level}'.")
+    with transaction.atomic():
+        model = _policy_scope(ctx, name)
+        policy = AliasPolicy.objects.select_for_update().filter(model=model, pattern=pattern).first()
+        before = None if policy is None else alias_policy_json(policy)
+        policy = policy or AliasPolicy(model=model, pattern=pattern)
+        for key, value in fields.items():
+            setattr(policy, key, value)
+        if level is not None:
+            policy.required_level = Level.parse(level).name
+        policy.updated_at = timezone.now()
+        _validate(policy)
+        policy.save()
+        record(
+            ctx, event=events.ALIAS_POLICY_CHANGED, model=model, target=pattern,
+            before=before, after=alias_policy_json(policy),
+        )
+    return policy
+
+
+def alias_policy_delete(ctx, *, name="", pattern):
+    with transaction.atomic():
+        model = _policy_scope(ctx, name)
+        policy = AliasPolicy.objects.select_for_update().filter(model=model, pattern=pattern).first()
+        if policy is None:
+            return
+        before = alias_policy_json(policy)
+        policy.delete()
+        record(ctx, event=events.ALIAS_POLICY_CHANGED, model=model, target=pattern, before=before)
+
+
+def stage_policy_json(policy):
+    return {
+        "model": policy.model.name if policy.model_id else None,
+        "stage": policy.stage,
+        "required_approvals": policy.required_approvals,
+        "approver_team": policy.approver_team.name if policy.approver_team_id else None,
+        "separation_of_duties": policy.separation_of_duties,
+        "require_request": policy.require_request,
+        "required_checks": list(policy.required_checks or []),
+        "archive_existing_on_approval": policy.archive_existing_on_approval,
+        "move_alias_on_approval": policy.move_alias_on_approval,
+    }
+
+
+def alias_policy_json(policy):
+    return {
+        "model": policy.model.name if policy.model_id else None,
+        "pattern": policy.pattern,
+        "required_level": policy.required_level,
+        "required_approvals": policy.required_approvals,
+        "approver_team": policy.approver_team.name if policy.approver_team_id else None,
+        "separation_of_duties": policy.separation_of_duties,
+        "required_checks": list(policy.required_checks or []),
+    }
+

@@ -1,0 +1,463 @@
+"""Governance endpoints: the Databricks workspace-registry API (transition requests, comments,
+transition-stage) under /api/2.0/mlflow/, and Modelgate's own (alias requests, checks,
+policies, activity) under /api/2.0/modelgate/."""
+
+import json
+from datetime import datetime, timezone as dt_timezone
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from accounts.ctx import Ctx
+from registry import actions as registry_actions
+from registry import selectors as registry_selectors
+from registry import validators
+from registry.activity import canonical_fields
+from registry.api import requests as msg
+from registry.api.render import version_json
+from registry.errors import InvalidParameterValue, ResourceConflict
+
+from . import actions, render, selectors
+
+DATABRICKS = ["Databricks registry"]
+MODELGATE = ["Modelgate governance"]
+
+
+def _doc(request_cls, tags, *, method="POST"):
+    if method in {"GET", "DELETE"}:
+        return extend_schema(tags=tags, parameters=[request_cls] if request_cls else None, responses={200: OpenApiTypes.OBJECT})
+    return extend_schema(tags=tags, request=request_cls, responses={200: OpenApiTypes.OBJECT})
+
+
+def _str(**kw):
+    return serializers.CharField(trim_whitespace=False, **kw)
+
+
+def _opt(**kw):
+    return serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False, **kw)
+
+
+class StageTarget(serializers.Serializer):
+    name = _str()
+    version = _str()
+    stage = _str()
+    comment = _opt()
+
+
+class ApproveStage(StageTarget):
+    archive_existing_versions = serializers.BooleanField(required=False, default=False)
+
+
+class CancelStage(StageTarget):
+    creator = _str()
+
+
+class AliasTarget(serializers.Serializer):
+    name = _str()
+    version = _str()
+    alias = _str()
+    comment = _opt()
+
+
+class CancelAlias(AliasTarget):
+    creator = _str()
+
+
+class RequestList(serializers.Serializer):
+    name = _str()
+    version = _opt()
+
+
+def _outcome_response(viewer, outcome):
+    body = {"activity": render.activity_json(outcome.activity)}
+    body["activity"]["request_status"] = outcome.request.status
+    if outcome.closed:
+        # The request was closed (its version moved or was deleted); that is committed, and
+        # the approval did not happen: say so as a conflict.
+        body.update(error_code=ResourceConflict.error_code, message=outcome.request.system_comment)
+        return Response(body, status=409)
+    return Response(body)
+
+
+# Databricks transition requests ---------------------------------------------------------------
+
+@_doc(StageTarget, DATABRICKS)
+@api_view(["POST"])
+@transaction.atomic
+def create_transition_request(request):
+    data = msg.parse(request, StageTarget)
+    req = actions.transition_request_create(
+        Ctx.from_request(request), name=data["name"], version=data["version"],
+        stage=data["stage"], comment=data["comment"],
+    )
+    return Response({"request": render.request_json(request.user, req)})
+
+
+@_doc(ApproveStage, DATABRICKS)
+@api_view(["POST"])
+def approve_transition_request(request):
+    data = msg.parse(request, ApproveStage)
+    with transaction.atomic():
+        outcome = actions.transition_approve(
+            Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
+            archive_existing_versions=data["archive_existing_versions"], comment=data["comment"],
+        )
+    return _outcome_response(request.user, outcome)
+
+
+@_doc(StageTarget, DATABRICKS)
+@api_view(["POST"])
+def reject_transition_request(request):
+    data = msg.parse(request, StageTarget)
+    with transaction.atomic():
+        outcome = actions.transition_reject(
+            Ctx.from_request(request), name=data["name"], version=data["version"],
+            stage=data["stage"], comment=data["comment"],
+        )
+    return _outcome_response(request.user, outcome)
+
+
+@_doc(RequestList, DATABRICKS, method="GET")
+@api_view(["GET"])
+def list_transition_requests(request):
+    data = msg.parse(request, RequestList)
+    reqs = selectors.open_requests(request.user, name=data["name"], version=data["version"], kind="stage")
+    return Response({"requests": [render.request_json(request.user, r) for r in reqs]})
+
+
+@_doc(CancelStage, DATABRICKS, method="DELETE")
+@api_view(["DELETE"])
+def delete_transition_request(request):
+    data = msg.parse(request, CancelStage)
+    with transaction.atomic():
+        outcome = actions.transition_request_cancel(
+            Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
+            creator=data["creator"], comment=data["comment"],
+        )
+    return _outcome_response(request.user, outcome)
+
+
+class TransitionStage(msg.TransitionStage):
+    pass
+
+
+@_doc(TransitionStage, DATABRICKS)
+@api_view(["POST"])
+@transaction.atomic
+def transition_stage_databricks(request):
+    data = msg.parse(request, TransitionStage)
+    registry_actions.version_transition(
+        Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
+        archive_existing_versions=data["archive_existing_versions"], comment=data["comment"],
+    )
+    mv = registry_selectors.version_get(request.user, data["name"], data["version"])
+    # SDK >= 0.58 reads model_version_databricks, older ones model_version: serve both.
+    return Response({
+        "model_version_databricks": render.version_databricks_json(request.user, mv),
+        "model_version": version_json(mv),
+    })
+
+
+# Comments ---------------------------------------------------------------------------------------
+
+class CommentCreate(serializers.Serializer):
+    name = _str()
+    version = _str()
+    comment = _str()
+
+
+class CommentUpdate(serializers.Serializer):
+    id = _str()
+    comment = _str()
+
+
+class CommentRef(serializers.Serializer):
+    id = _str()
+
+
+@_doc(CommentCreate, DATABRICKS)
+@api_view(["POST"])
+@transaction.atomic
+def create_comment(request):
+    data = msg.parse(request, CommentCreate)
+    row = actions.comment_create(
+        Ctx.from_request(request), name=data["name"], version=data["version"], comment=data["comment"]
+    )
+    return Response({"comment": render.comment_json(request.user, row)})
+
+
+@_doc(CommentUpdate, DATABRICKS, method="PATCH")
+@api_view(["PATCH"])
+@transaction.atomic
+def update_comment(request):
+    data = msg.parse(request, CommentUpdate)
+    row = actions.comment_update(Ctx.from_request(request), comment_id=data["id"], comment=data["comment"])
+    return Response({"comment": render.comment_json(request.user, row)})
+
+
+@_doc(CommentRef, DATABRICKS, method="DELETE")
+@api_view(["DELETE"])
+@transaction.atomic
+def delete_comment(request):
+    data = msg.parse(request, CommentRef)
+    actions.comment_delete(Ctx.from_request(request), comment_id=data["id"])
+    return Response({})
+
+
+# Modelgate: alias requests ------------------------------------------------------------------------
+
+@_doc(AliasTarget, MODELGATE)
+@api_view(["POST"])
+@transaction.atomic
+def create_alias_request(request):
+    data = msg.parse(request, AliasTarget)
+    req = actions.transition_request_create(
+        Ctx.from_request(request), name=data["name"], version=data["version"],
+        alias=data["alias"], comment=data["comment"],
+    )
+    return Response({"request": render.request_json(request.user, req)})
+
+
+@_doc(AliasTarget, MODELGATE)
+@api_view(["POST"])
+def approve_alias_request(request):
+    data = msg.parse(request, AliasTarget)
+    with transaction.atomic():
+        outcome = actions.transition_approve(
+            Ctx.from_request(request), name=data["name"], version=data["version"],
+            alias=data["alias"], comment=data["comment"],
+        )
+    return _outcome_response(request.user, outcome)
+
+
+@_doc(AliasTarget, MODELGATE)
+@api_view(["POST"])
+def reject_alias_request(request):
+    data = msg.parse(request, AliasTarget)
+    with transaction.atomic():
+        outcome = actions.transition_reject(
+            Ctx.from_request(request), name=data["name"], version=data["version"],
+            alias=data["alias"], comment=data["comment"],
+        )
+    return _outcome_response(request.user, outcome)
+
+
+@_doc(CancelAlias, MODELGATE, method="DELETE")
+@api_view(["DELETE"])
+def delete_alias_request(request):
+    data = msg.parse(request, CancelAlias)
+    with transaction.atomic():
+        outcome = actions.transition_request_cancel(
+            Ctx.from_request(request), name=data["name"], version=data["version"], alias=data["alias"],
+            creator=data["creator"], comment=data["comment"],
+        )
+    return _outcome_response(request.user, outcome)
+
+
+@_doc(RequestList, MODELGATE, method="GET")
+@api_view(["GET"])
+def list_alias_requests(request):
+    data = msg.parse(request, RequestList)
+    reqs = selectors.open_requests(request.user, name=data["name"], version=data["version"], kind="alias")
+    return Response({"requests": [render.request_json(request.user, r) for r in reqs]})
+
+
+# Modelgate: checks ------------------------------------------------------------------------------
+
+class CheckReport(serializers.Serializer):
+    name = _str()
+    version = _str()
+    check = _str(max_length=200)
+    status = serializers.ChoiceField(choices=["pending", "success", "failure"])
+    details_url = _opt(max_length=2000)
+    summary = _opt()
+
+
+class VersionRef(serializers.Serializer):
+    name = _str()
+    version = _str()
+
+
+def check_json(check):
+    return {
+        "check": check.name,
+        "status": check.status,
+        "details_url": check.details_url,
+        "summary": check.summary,
+        "reported_by": check.reported_by.username if check.reported_by_id else None,
+        "timestamp": int(check.created_at.timestamp() * 1000),
+    }
+
+
+@_doc(CheckReport, MODELGATE)
+@api_view(["POST"])
+@transaction.atomic
+def report_check(request):
+    data = msg.parse(request, CheckReport)
+    row = actions.check_report(
+        Ctx.from_request(request), name=data["name"], version=data["version"], check=data["check"],
+        status=data["status"], details_url=data["details_url"], summary=data["summary"],
+    )
+    return Response({"check": check_json(row)})
+
+
+@_doc(VersionRef, MODELGATE, method="GET")
+@api_view(["GET"])
+def list_checks(request):
+    data = msg.parse(request, VersionRef)
+    _, checks = selectors.latest_checks(request.user, name=data["name"], version=data["version"])
+    return Response({"checks": [check_json(c) for c in checks]})
+
+
+# Modelgate: policies ----------------------------------------------------------------------------
+
+class StagePolicyIn(serializers.Serializer):
+    name = _opt()
+    stage = _str()
+    required_approvals = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    approver_team = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    separation_of_duties = serializers.BooleanField(required=False)
+    require_request = serializers.BooleanField(required=False)
+    required_checks = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+    archive_existing_on_approval = serializers.BooleanField(required=False)
+    move_alias_on_approval = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class AliasPolicyIn(serializers.Serializer):
+    name = _opt()
+    pattern = _str(max_length=255)
+    required_level = serializers.CharField(required=False)
+    required_approvals = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    approver_team = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    separation_of_duties = serializers.BooleanField(required=False)
+    required_checks = serializers.ListField(child=serializers.CharField(max_length=200), required=False)
+
+
+class StagePolicyRef(serializers.Serializer):
+    name = _opt()
+    stage = _str()
+
+
+class AliasPolicyRef(serializers.Serializer):
+    name = _opt()
+    pattern = _str()
+
+
+class PolicyList(serializers.Serializer):
+    name = _opt()
+
+
+def _policy_fields(data, skip):
+    fields = {k: v for k, v in data.items() if k not in skip}
+    if "approver_team" in fields:
+        team = fields["approver_team"]
+        fields["approver_team"] = None
+        if team:
+            fields["approver_team"] = Group.objects.filter(name=team).first()
+            if fields["approver_team"] is None:
+                raise InvalidParameterValue(f"Team '{team}' does not exist.")
+    return fields
+
+
+@_doc(StagePolicyIn, MODELGATE)
+@api_view(["POST"])
+@transaction.atomic
+def set_stage_policy(request):
+    data = msg.parse(request, StagePolicyIn)
+    if data.get("move_alias_on_approval"):
+        validators.alias_name(data["move_alias_on_approval"])
+    policy = actions.stage_policy_set(
+        Ctx.from_request(request), name=data["name"], stage=data["stage"],
+        **_policy_fields(data, {"name", "stage"}),
+    )
+    return Response({"stage_policy": actions.stage_policy_json(policy)})
+
+
+@_doc(StagePolicyRef, MODELGATE, method="DELETE")
+@api_view(["DELETE"])
+@transaction.atomic
+def delete_stage_policy(request):
+    data = msg.parse(request, StagePolicyRef)
+    actions.stage_policy_delete(Ctx.from_request(request), name=data["name"], stage=data["stage"])
+    return Response({})
+
+
+@_doc(AliasPolicyIn, MODELGATE)
+@api_view(["POST"])
+@transaction.atomic
+def set_alias_policy(request):
+    data = msg.parse(request, AliasPolicyIn)
+    policy = actions.alias_policy_set(
+        Ctx.from_request(request), name=data["name"], pattern=data["pattern"],
+        **_policy_fields(data, {"name", "pattern"}),
+    )
+    return Response({"alias_policy": actions.alias_policy_json(policy)})
+
+
+@_doc(AliasPolicyRef, MODELGATE, method="DELETE")
+@api_view(["DELETE"])
+@transaction.atomic
+def delete_alias_policy(request):
+    data = msg.parse(request, AliasPolicyRef)
+    actions.alias_policy_delete(Ctx.from_request(request), name=data["name"], pattern=data["pattern"])
+    return Response({})
+
+
+@_doc(PolicyList, MODELGATE, method="GET")
+@api_view(["GET"])
+def list_policies(request):
+    data = msg.parse(request, PolicyList)
+    stage_policies, alias_policies = selectors.policies(request.user, name=data["name"])
+    return Response({
+        "stage_policies": [actions.stage_policy_json(p) for p in stage_policies],
+        "alias_policies": [actions.alias_policy_json(p) for p in alias_policies],
+    })
+
+
+# Modelgate: activity ----------------------------------------------------------------------------
+
+@_doc(VersionRef, MODELGATE, method="GET")
+@api_view(["GET"])
+def version_activity(request):
+    data = msg.parse(request, VersionRef)
+    mv, own, archived_by_others = selectors.version_activity(
+        request.user, name=data["name"], version=data["version"]
+    )
+    feed = [render.activity_json(row) for row in own]
+    feed += [render.archived_activity_json(row, mv.version) for row in archived_by_others]
+    feed.sort(key=lambda a: (a["creation_timestamp"], a["id"]))
+    return Response({"activities": feed})
+
+
+class ExportRequest(serializers.Serializer):
+    name = _opt()
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+
+@_doc(ExportRequest, MODELGATE, method="GET")
+@api_view(["GET"])
+def export_activity(request):
+    """JSON Lines, one activity-log row per line with its hashes, oldest first, streamed."""
+    data = msg.parse(request, ExportRequest)
+    rows = selectors.activity_export(
+        request.user, name=data["name"], since=data.get("since"), until=data.get("until")
+    )
+
+    def lines():
+        for row in rows.iterator(chunk_size=1000):
+            yield json.dumps(
+                {**canonical_fields(row), "prev_hash": row.prev_hash, "hash": row.hash},
+                sort_keys=True, ensure_ascii=False,
+            ) + "\n"
+
+    response = StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+    stamp = datetime.now(dt_timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = f'attachment; filename="modelgate-activity-{stamp}.jsonl"'
+    return response
