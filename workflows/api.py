@@ -143,15 +143,11 @@ def delete_transition_request(request):
     return _outcome_response(request.user, outcome)
 
 
-class TransitionStage(msg.TransitionStage):
-    pass
-
-
-@_doc(TransitionStage, DATABRICKS)
+@_doc(msg.TransitionStage, DATABRICKS)
 @api_view(["POST"])
 @transaction.atomic
 def transition_stage_databricks(request):
-    data = msg.parse(request, TransitionStage)
+    data = msg.parse(request, msg.TransitionStage)
     registry_actions.version_transition(
         Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
         archive_existing_versions=data["archive_existing_versions"], comment=data["comment"],

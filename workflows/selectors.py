@@ -23,6 +23,10 @@ def open_requests(viewer, *, name, version=None, kind="stage"):
     return list(qs.select_related("created_by", "model", "version").order_by("created_at"))
 
 
+def readable_models(viewer):
+    return access.readable(viewer, RegisteredModel.objects.all())
+
+
 def pending_requests(viewer):
     """Every open request the viewer may read, oldest first (the approvers' queue)."""
     readable = access.readable(viewer, RegisteredModel.objects.all())
@@ -36,7 +40,11 @@ def pending_requests(viewer):
 def version_activity(viewer, *, name, version):
     """The Databricks activity feed of one version, from the activity log: its own events,
     plus the archivings other versions' promotions caused to it. Oldest first."""
-    mv = registry_selectors.version_get(viewer, name, version)
+    return version_activity_for(registry_selectors.version_get(viewer, name, version))
+
+
+def version_activity_for(mv):
+    """version_activity for a version the caller already may read."""
     own = Activity.objects.filter(model_uid=mv.model.uid, version=mv.version)
     archived_by_others = [
         row for row in Activity.objects.filter(
