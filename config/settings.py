@@ -193,3 +193,34 @@ LOGGING = {
 # model unless it is NONE; and may create models unless MODELGATE_DEFAULT_CAN_CREATE is false.
 MODELGATE_DEFAULT_LEVEL = os.environ.get("MODELGATE_DEFAULT_LEVEL", "CAN_READ").upper()
 MODELGATE_DEFAULT_CAN_CREATE = env_bool("MODELGATE_DEFAULT_CAN_CREATE", True)
+
+# Webhooks (webhooks/). Deliveries are retried with exponential backoff and jitter: about
+# MODELGATE_WEBHOOK_MAX_ATTEMPTS attempts spread over about MODELGATE_WEBHOOK_RETRY_HORIZON
+# seconds (defaults: 10 over ~24 h).
+MODELGATE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("MODELGATE_WEBHOOK_MAX_ATTEMPTS", "10"))
+MODELGATE_WEBHOOK_RETRY_HORIZON = int(os.environ.get("MODELGATE_WEBHOOK_RETRY_HORIZON", str(24 * 3600)))
+MODELGATE_WEBHOOK_RETRY_BASE = float(os.environ.get("MODELGATE_WEBHOOK_RETRY_BASE", "0"))  # 0: derive from horizon
+MODELGATE_WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("MODELGATE_WEBHOOK_CONNECT_TIMEOUT", "5"))
+MODELGATE_WEBHOOK_READ_TIMEOUT = float(os.environ.get("MODELGATE_WEBHOOK_READ_TIMEOUT", "15"))
+MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES", str(64 * 1024)))
+# A webhook is disabled (and that is recorded) after this many consecutive failed deliveries.
+MODELGATE_WEBHOOK_DISABLE_AFTER = int(os.environ.get("MODELGATE_WEBHOOK_DISABLE_AFTER", "20"))
+# Private, loopback and link-local destinations are refused unless inside one of these
+# networks (comma-separated CIDRs), checked when connecting: e.g. an internal Jenkins.
+MODELGATE_WEBHOOK_ALLOWED_NETWORKS = env_list("MODELGATE_WEBHOOK_ALLOWED_NETWORKS")
+# Key for webhook secrets at rest (Fernet); derived from SECRET_KEY when unset.
+MODELGATE_ENCRYPTION_KEY = os.environ.get("MODELGATE_ENCRYPTION_KEY", "")
+# How often the beat sweeper looks for deliveries whose kick was lost (seconds).
+MODELGATE_WEBHOOK_SWEEP_SECONDS = float(os.environ.get("MODELGATE_WEBHOOK_SWEEP_SECONDS", "15"))
+# How long a worker holds a claimed delivery before the sweeper may hand it to another.
+MODELGATE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("MODELGATE_WEBHOOK_LEASE_SECONDS", "120"))
+# Jenkins: how often and how long to follow a queued build to its result.
+MODELGATE_JENKINS_POLL_SECONDS = float(os.environ.get("MODELGATE_JENKINS_POLL_SECONDS", "5"))
+MODELGATE_JENKINS_FOLLOW_SECONDS = int(os.environ.get("MODELGATE_JENKINS_FOLLOW_SECONDS", str(6 * 3600)))
+
+CELERY_BEAT_SCHEDULE = {
+    "sweep-webhook-deliveries": {
+        "task": "webhooks.tasks.sweep_deliveries",
+        "schedule": MODELGATE_WEBHOOK_SWEEP_SECONDS,
+    },
+}

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from accounts import api as token_api
 from registry.api import databricks
 from registry.api import urls as registry_urls
+from webhooks import urls as webhook_urls
 from workflows import urls as workflow_urls
 
 handler404 = "registry.api.errors.not_found"
@@ -15,6 +16,7 @@ mlflow_routes = registry_urls.urlpatterns + [
     path("databricks/registered-models/get", databricks.get_registered_model_databricks),
     path("registered-models/list", databricks.list_registered_models),
     *workflow_urls.mlflow_routes,
+    *webhook_urls.mlflow_routes,
 ]
 
 modelgate_routes = [
@@ -22,6 +24,7 @@ modelgate_routes = [
     path("tokens/list", token_api.list_tokens),
     path("tokens/revoke", token_api.revoke_token),
     *workflow_urls.modelgate_routes,
+    *webhook_urls.modelgate_routes,
 ]
 
 urlpatterns = [
@@ -34,6 +37,7 @@ urlpatterns = [
         databricks.model_permission_levels,
     ),
     path("api/2.0/modelgate/", include(modelgate_routes)),
+    path("api/2.0/preview/mlflow/", include(webhook_urls.registry_webhook_routes)),
     path(".well-known/databricks-config", databricks.well_known_config),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(

@@ -39,6 +39,14 @@ CHECK_REPORTED = "check.reported"
 STAGE_POLICY_CHANGED = "stage_policy.changed"
 ALIAS_POLICY_CHANGED = "alias_policy.changed"
 
+# Webhooks (the webhooks app).
+WEBHOOK_CREATED = "webhook.created"
+WEBHOOK_UPDATED = "webhook.updated"
+WEBHOOK_DELETED = "webhook.deleted"
+WEBHOOK_TESTED = "webhook.tested"
+WEBHOOK_DISABLED = "webhook.disabled"  # by the system, after failures or a 410
+DELIVERIES_REDELIVERED = "webhook.redelivered"
+
 ALL = frozenset(
     value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, str)
 )

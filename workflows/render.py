@@ -25,6 +25,10 @@ ACTIVITY_TYPES = {
 
 def _stages(row):
     before, after = row.before or {}, row.after or {}
+    if after.get("alias") and not after.get("to_stage"):
+        # An alias request moves no stage; the `stage` in its snapshot is only where the
+        # version sits, and must not read as a transition target.
+        return after.get("from_stage") or before.get("stage"), None
     return (
         after.get("from_stage") or before.get("stage"),
         after.get("to_stage") or after.get("stage"),

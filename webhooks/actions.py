@@ -1,0 +1,285 @@
+"""Every write on webhooks: create, update, delete, test, redeliver, and the system's
+disabling of a failing webhook. Each ends with exactly one record()."""
+
+import ipaddress
+import random
+import uuid
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.ctx import Ctx
+from accounts.levels import Level
+from registry import events as ev
+from registry import policies as registry_policies
+from registry.activity import record
+from registry.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found
+from registry.models import Activity, RegisteredModel
+
+from . import crypto, outbox, payloads, transport
+from .models import Attempt, Delivery, Webhook
+
+VOCABULARY = {
+    Webhook.DATABRICKS: frozenset(payloads.DATABRICKS_EVENTS) | frozenset(payloads.MODELGATE_EVENTS),
+    Webhook.MLFLOW: frozenset(payloads.MLFLOW_EVENTS),
+    Webhook.MODELGATE: frozenset(payloads.MODELGATE_EVENTS),
+}
+REGISTRY_WIDE_ONLY = {"REGISTERED_MODEL_CREATED", ev.MODEL_CREATED}
+
+
+def snapshot(webhook):
+    """What the activity log keeps of a webhook: never its secrets."""
+    return {
+        "id": webhook.id, "flavor": webhook.flavor, "target": webhook.target, "name": webhook.name,
+        "model": webhook.model.name if webhook.model_id else None, "events": list(webhook.events),
+        "status": webhook.status, "url": webhook.url, "jenkins_job": webhook.jenkins_job or None,
+        "has_secret": bool(webhook.secret_encrypted), "has_authorization": bool(webhook.authorization_encrypted),
+        "enable_ssl_verification": webhook.enable_ssl_verification,
+    }
+
+
+def _require_manage(ctx, webhook_model, flavor):
+    """Model webhooks need CAN_MANAGE on the model; registry-wide ones (and every MLflow 3
+    webhook, which has no model scope) a registry admin."""
+    if webhook_model is None:
+        registry_policies.require_registry_admin(ctx, "managing registry-wide webhooks")
+    else:
+        registry_policies.require_level(ctx, webhook_model, Level.CAN_MANAGE, "managing webhooks")
+
+
+def _validate_events(flavor, events, model):
+    if not isinstance(events, list) or not events:
+        raise InvalidParameterValue("events must be a non-empty list of event names.")
+    vocabulary = VOCABULARY[flavor]
+    for name in events:
+        if name not in vocabulary:
+            raise InvalidParameterValue(
+                f"Invalid event '{name}'. Valid events: {', '.join(sorted(vocabulary))}."
+            )
+        if model is not None and name in REGISTRY_WIDE_ONLY:
+            raise InvalidParameterValue(f"{name} can only be used on registry-wide webhooks (no model_name).")
+    return sorted(set(events), key=events.index)
+
+
+def _validate_url(url):
+    if not url:
+        raise InvalidParameterValue("A webhook needs a url.")
+    if len(url) > 2000:
+        raise InvalidParameterValue("url must be at most 2000 characters.")
+    try:
+        transport.check_url(url)
+        host = urlsplit(url).hostname
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            literal = None  # a name: checked against its address at every connect
+        if literal is not None:
+            transport.check_address(str(literal))
+    except transport.DestinationRefused as exc:
+        raise InvalidParameterValue(f"Invalid webhook url: {exc}.") from None
+    return url
+
+
+def _validate_status(status):
+    if status not in (Webhook.ACTIVE, Webhook.TEST_MODE, Webhook.DISABLED):
+        raise InvalidParameterValue("status must be ACTIVE, TEST_MODE or DISABLED.")
+    return status
+
+
+def _model(ctx, model_name):
+    if not model_name:
+        return None
+    model = RegisteredModel.objects.select_for_update().filter(name=model_name).first()
+    if model is None:
+        raise model_not_found(model_name)
+    registry_policies.require_read(ctx, model)
+    return model
+
+
+def webhook_create(
+    ctx, *, flavor, events, url, model_name="", name="", description="", status=Webhook.ACTIVE,
+    secret="", authorization="", enable_ssl_verification=True, target=Webhook.HTTP,
+    jenkins_job="", jenkins_user="", jenkins_token="", jenkins_password="",
+):
+    """Subscribe a URL (or a Jenkins job) to exact events, for one model or registry-wide."""
+    with transaction.atomic():
+        model = _model(ctx, model_name)
+        _require_manage(ctx, model, flavor)
+        webhook = Webhook(
+            flavor=flavor, target=target, name=name or "", description=description or "", model=model,
+            events=_validate_events(flavor, events, model), status=_validate_status(status),
+            url=_validate_url(url), enable_ssl_verification=bool(enable_ssl_verification),
+            secret_encrypted=crypto.encrypt(secret), authorization_encrypted=crypto.encrypt(authorization),
+            created_by=ctx.user,
+        )
+        if target == Webhook.JENKINS:
+            if not jenkins_job or not jenkins_user or not (jenkins_token or jenkins_password):
+                raise InvalidParameterValue("A Jenkins target needs job, user and api_token (or password).")
+            webhook.jenkins_job = jenkins_job.strip("/")
+            webhook.jenkins_user = jenkins_user
+            webhook.jenkins_token_encrypted = crypto.encrypt(jenkins_token or jenkins_password)
+            webhook.jenkins_uses_password = bool(jenkins_password) and not jenkins_token
+        webhook.save()
+        record(ctx, event=ev.WEBHOOK_CREATED, model=model, target=webhook.id, after=snapshot(webhook))
+    return webhook
+
+
+def _lock_webhook(ctx, webhook_id, flavor=None):
+    webhook = Webhook.objects.select_for_update().select_related("model").filter(pk=str(webhook_id)).first()
+    if webhook is None or (flavor and webhook.flavor != flavor):
+        raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
+    if webhook.model is not None and not registry_policies.can_read(ctx.user, webhook.model):
+        raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
+    _require_manage(ctx, webhook.model, webhook.flavor)
+    return webhook
+
+
+def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
+    """Change a webhook's events, URL spec, status, name or description. Re-activating one
+    resets its failure count."""
+    with transaction.atomic():
+        webhook = _lock_webhook(ctx, webhook_id, flavor)
+        before = snapshot(webhook)
+        if "events" in changes and changes["events"] is not None:
+            webhook.events = _validate_events(webhook.flavor, changes["events"], webhook.model)
+        if changes.get("url") is not None:
+            webhook.url = _validate_url(changes["url"])
+        if changes.get("secret") is not None:
+            webhook.secret_encrypted = crypto.encrypt(changes["secret"])
+        if changes.get("authorization") is not None:
+            webhook.authorization_encrypted = crypto.encrypt(changes["authorization"])
+        if changes.get("enable_ssl_verification") is not None:
+            webhook.enable_ssl_verification = bool(changes["enable_ssl_verification"])
+        for field in ("name", "description"):
+            if changes.get(field) is not None:
+                setattr(webhook, field, changes[field])
+        if changes.get("status") is not None:
+            webhook.status = _validate_status(changes["status"])
+            if webhook.status == Webhook.ACTIVE:
+                webhook.consecutive_failures = 0
+        webhook.updated_at = timezone.now()
+        webhook.save()
+        record(ctx, event=ev.WEBHOOK_UPDATED, model=webhook.model, target=webhook.id,
+               before=before, after=snapshot(webhook))
+    return webhook
+
+
+def webhook_delete(ctx, *, webhook_id, flavor=None):
+    with transaction.atomic():
+        webhook = _lock_webhook(ctx, webhook_id, flavor)
+        before = snapshot(webhook)
+        model = webhook.model
+        webhook.delete()
+        record(ctx, event=ev.WEBHOOK_DELETED, model=model, target=before["id"], before=before)
+
+
+def webhook_disable(webhook, *, reason):
+    """The system turns off a webhook that keeps failing (or answered 410), on the record.
+    Called inside the settling transaction."""
+    Webhook.objects.filter(pk=webhook.pk).update(status=Webhook.DISABLED, updated_at=timezone.now())
+    webhook.refresh_from_db()
+    record(
+        Ctx.system(), event=ev.WEBHOOK_DISABLED, model=webhook.model, target=webhook.id,
+        comment=f"Disabled: {reason}.", before={"status": Webhook.ACTIVE}, after=snapshot(webhook),
+    )
+
+
+# Test events ------------------------------------------------------------------------------------
+
+def _example_activity(ctx, webhook, event):
+    """A made-up activity of the kind `event` names, about the webhook's model (or an example
+    one), so the receiver sees a realistic body. It is never saved."""
+    stage = next((s for s in ("Staging", "Production", "Archived") if s.upper() in event), "Production")
+    native = {
+        "MODEL_VERSION_CREATED": ev.VERSION_CREATED, "REGISTERED_MODEL_CREATED": ev.MODEL_CREATED,
+        "MODEL_VERSION_TAG_SET": ev.VERSION_TAG_SET, "COMMENT_CREATED": ev.COMMENT_CREATED,
+        "model_version_alias.created": ev.ALIAS_CREATED,
+    }.get(event)
+    if native is None:
+        if event.startswith("MODEL_VERSION_TRANSITIONED"):
+            native = ev.VERSION_STAGE_TRANSITIONED
+        elif event.startswith("TRANSITION_REQUEST"):
+            native = ev.TRANSITION_REQUEST_CREATED
+        else:
+            native = event if event in ev.ALL else ev.VERSION_CREATED
+    after = {
+        "stage": stage, "archived_versions": [], "to_stage": stage, "from_stage": "None",
+        "request_id": 0, "key": "example", "value": "true", "alias": "champion", "version": 1,
+        "source": "models:/m-example", "run_id": "", "tags": {}, "description": "",
+    }
+    if native == ev.VERSION_STAGE_TRANSITIONED:
+        after = {"stage": stage, "archived_versions": []}
+    return Activity(
+        seq=0, created_at=timezone.now(), actor=ctx.username, actor_id=getattr(ctx.user, "pk", None),
+        via=ctx.via, event=native, model_uid=webhook.model.uid if webhook.model_id else "",
+        model_name=webhook.model.name if webhook.model_id else "example_model", version=1,
+        target="", before={"stage": "None", "key": "example", "alias": "champion"}, after=after,
+        comment="This is a test event from Modelgate.", request_id=ctx.request_id,
+        hash=uuid.uuid4().hex + uuid.uuid4().hex,
+    )
+
+
+def webhook_test(ctx, *, webhook_id, event="", flavor=None):
+    """Send a test event now (whatever the status, TEST_MODE included) and return the
+    delivery; the attempt is in the delivery log like any other."""
+    with transaction.atomic():
+        webhook = _lock_webhook(ctx, webhook_id, flavor)
+        if event and event not in webhook.events:
+            raise InvalidParameterValue(f"Event '{event}' is not one of this webhook's events.")
+        event = event or random.choice(webhook.events)
+        activity = _example_activity(ctx, webhook, event)
+        event_id, body = payloads.build(webhook, activity, event)
+        delivery = Delivery.objects.create(
+            webhook=webhook, event=event, event_id=event_id, model_uid="", payload=body,
+            is_test=True, status=Delivery.IN_FLIGHT, attempts=1,
+        )
+    # Sent outside any transaction: nothing waits on a slow receiver with a lock held.
+    if webhook.target == Webhook.JENKINS:
+        from . import jenkins
+
+        result = jenkins.trigger(webhook, delivery, body)
+    else:
+        result = transport.send("POST", webhook.url, headers=transport.signed_headers(webhook, event_id, body),
+                                data=body, verify=webhook.enable_ssl_verification)
+    with transaction.atomic():
+        Attempt.objects.create(
+            delivery=delivery, number=1, status_code=result.status_code, latency_ms=result.latency_ms,
+            response_excerpt=result.body[:4096], error=result.error,
+        )
+        delivery.status = Delivery.DELIVERED if result.ok else Delivery.FAILED
+        delivery.finished_at = timezone.now()
+        delivery.last_error = "" if result.ok else (result.error or f"HTTP {result.status_code}")
+        delivery.save(update_fields=["status", "finished_at", "last_error"])
+        record(
+            ctx, event=ev.WEBHOOK_TESTED, model=webhook.model, target=webhook.id,
+            after={"event": event, "delivery_id": delivery.pk, "status_code": result.status_code,
+                   "error": result.error or None},
+        )
+    return delivery, result
+
+
+def deliveries_redeliver(ctx, *, webhook_id, delivery_id=None):
+    """Send again one finished delivery, or every failed/dead one of a webhook: same payload
+    and event id, a fresh retry budget, queued behind nothing newer than itself."""
+    with transaction.atomic():
+        webhook = _lock_webhook(ctx, webhook_id)
+        qs = Delivery.objects.select_for_update().filter(webhook=webhook, is_test=False)
+        if delivery_id:
+            qs = qs.filter(pk=delivery_id)
+            if not qs.exists():
+                raise ResourceDoesNotExist(f"Delivery {delivery_id} not found for webhook {webhook_id}")
+            qs = qs.filter(status__in=Delivery.FINISHED)
+        else:
+            qs = qs.filter(status__in=(Delivery.FAILED, Delivery.DEAD))
+        ids = list(qs.order_by("activity_seq").values_list("pk", flat=True))
+        if delivery_id and not ids:
+            raise InvalidParameterValue("Only a finished delivery can be redelivered; this one is still in progress.")
+        Delivery.objects.filter(pk__in=ids).update(
+            status=Delivery.PENDING, attempts=0, next_attempt_at=timezone.now(), finished_at=None,
+            claimed_until=None,
+        )
+        record(ctx, event=ev.DELIVERIES_REDELIVERED, model=webhook.model, target=webhook.id,
+               after={"delivery_ids": ids})
+        transaction.on_commit(lambda: outbox.kick(ids), robust=True)
+    return ids

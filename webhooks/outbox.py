@@ -1,0 +1,220 @@
+"""The outbox: record()'s hook writes one Delivery per matching webhook in the recording
+transaction; after commit Celery is asked to send them; a beat sweep re-kicks any whose kick
+was lost. A delivery is claimed with a conditional UPDATE, so two workers never send the same
+attempt, and it waits while an older delivery for the same webhook and model is unfinished,
+so receivers see one model's events in order."""
+
+import logging
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from . import jenkins, payloads, transport
+from .models import Attempt, Delivery, Webhook
+
+logger = logging.getLogger(__name__)
+
+
+def on_activity_recorded(sender, activity, ctx, **kwargs):
+    """Connected to registry.activity.activity_recorded (WebhooksConfig.ready())."""
+    candidates = Webhook.objects.filter(status=Webhook.ACTIVE).filter(
+        Q(model__isnull=True) | Q(model__uid=activity.model_uid)
+    ) if activity.model_uid else Webhook.objects.filter(status=Webhook.ACTIVE, model__isnull=True)
+    created = []
+    for webhook in candidates:
+        event = payloads.matched_event(webhook, activity)
+        if event is None:
+            continue
+        event_id, body = payloads.build(webhook, activity, event)
+        created.append(Delivery(
+            webhook=webhook, event=event, event_id=event_id, activity_seq=activity.seq,
+            model_uid=activity.model_uid, payload=body,
+        ))
+    if created:
+        Delivery.objects.bulk_create(created)
+        ids = [d.id for d in created]
+        transaction.on_commit(lambda: kick(ids), robust=True)
+
+
+def kick(delivery_ids):
+    """Ask Celery to send these now. If the broker is down the rows stay PENDING and the
+    sweeper sends them later: nothing is lost."""
+    from .tasks import deliver
+
+    for delivery_id in delivery_ids:
+        try:
+            deliver.delay(delivery_id)
+        except Exception:  # broker unreachable: the sweep will pick it up
+            logger.warning("Could not enqueue delivery %s; the sweeper will retry", delivery_id, exc_info=True)
+            return
+
+
+def _older_unfinished():
+    return Delivery.objects.filter(
+        webhook=OuterRef("webhook"), model_uid=OuterRef("model_uid"),
+        activity_seq__lt=OuterRef("activity_seq"), is_test=False,
+    ).exclude(status__in=Delivery.FINISHED)
+
+
+def claim(delivery_id):
+    """Take a due delivery for one attempt. Returns it, or None if it is not ours to send
+    (already claimed, finished, not due, or waiting behind an older one)."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.MODELGATE_WEBHOOK_LEASE_SECONDS)
+    updated = (
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(_older_unfinished()))
+        .update(status=Delivery.IN_FLIGHT, claimed_until=lease, attempts=F("attempts") + 1)
+    )
+    if updated != 1:
+        return None
+    return Delivery.objects.select_related("webhook").get(pk=delivery_id)
+
+
+def retry_delay(attempt, retry_after=None):
+    """Seconds before attempt number `attempt + 1`: exponential with +-20% jitter, spread so
+    that MAX_ATTEMPTS attempts take about RETRY_HORIZON, never sooner than Retry-After."""
+    attempts = max(2, settings.MODELGATE_WEBHOOK_MAX_ATTEMPTS)
+    base = settings.MODELGATE_WEBHOOK_RETRY_BASE or settings.MODELGATE_WEBHOOK_RETRY_HORIZON / (2 ** (attempts - 1) - 1)
+    delay = base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.MODELGATE_WEBHOOK_RETRY_HORIZON))
+    return delay
+
+
+def parse_retry_after(headers):
+    value = (headers or {}).get("Retry-After") or (headers or {}).get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def next_in_line(delivery):
+    """The oldest unfinished delivery for the same webhook and model, to kick after this one."""
+    return (
+        Delivery.objects.filter(webhook_id=delivery.webhook_id, model_uid=delivery.model_uid, is_test=False)
+        .exclude(status__in=Delivery.FINISHED).exclude(pk=delivery.pk)
+        .order_by("activity_seq").first()
+    )
+
+
+def due_deliveries(limit=500):
+    """Deliveries the sweeper should kick: due PENDING ones at the head of their line, and
+    IN_FLIGHT ones whose worker's lease ran out (it died mid-send) are first made PENDING."""
+    now = timezone.now()
+    Delivery.objects.filter(status=Delivery.IN_FLIGHT, claimed_until__lt=now).update(
+        status=Delivery.PENDING, claimed_until=None, next_attempt_at=now
+    )
+    return list(
+        Delivery.objects.filter(status=Delivery.PENDING, next_attempt_at__lte=now)
+        .exclude(Exists(_older_unfinished()))
+        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+    )
+
+
+def send_claimed(delivery):
+    """Make one attempt at a claimed delivery, record it, and settle the delivery."""
+    webhook = delivery.webhook
+    body = bytes(delivery.payload)
+    if webhook.target == Webhook.JENKINS:
+        result = jenkins.trigger(webhook, delivery, body)
+    else:
+        headers = transport.signed_headers(webhook, delivery.event_id, body)
+        result = transport.send("POST", webhook.url, headers=headers, data=body,
+                                verify=webhook.enable_ssl_verification)
+    Attempt.objects.create(
+        delivery=delivery, number=delivery.attempt_log.count() + 1, status_code=result.status_code,
+        latency_ms=result.latency_ms, response_excerpt=result.body[:4096], error=result.error,
+    )
+    return settle(delivery, result)
+
+
+def _outcome(result):
+    """delivered, gone (410), permanent (other 4xx, 3xx, refused destination) or transient
+    (timeouts, connection errors, 5xx, 408, 429)."""
+    if result.ok:
+        return "delivered"
+    if result.refused:
+        return "permanent"
+    code = result.status_code
+    if code == 410:
+        return "gone"
+    if code is not None and (300 <= code < 500) and code not in (408, 429):
+        return "permanent"
+    return "transient"
+
+
+def settle(delivery, result):
+    from . import actions  # actions import outbox for redelivery
+
+    outcome = _outcome(result)
+    retry_in = None
+    with transaction.atomic():
+        current = Delivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
+        if current.status != Delivery.IN_FLIGHT:
+            return current  # our lease ran out and the sweeper handed it on
+        now = timezone.now()
+        current.claimed_until = None
+        if outcome == "delivered":
+            current.status, current.finished_at, current.last_error = Delivery.DELIVERED, now, ""
+            Webhook.objects.filter(pk=current.webhook_id).update(consecutive_failures=0)
+        else:
+            current.last_error = result.error or f"HTTP {result.status_code}: {result.body[:200]}"
+            if outcome == "transient" and current.attempts < settings.MODELGATE_WEBHOOK_MAX_ATTEMPTS:
+                retry_in = retry_delay(current.attempts, parse_retry_after(result.headers))
+                current.status, current.next_attempt_at = Delivery.PENDING, now + timedelta(seconds=retry_in)
+            else:
+                current.status = Delivery.DEAD if outcome == "transient" else Delivery.FAILED
+                current.finished_at = now
+        current.save(update_fields=["status", "finished_at", "last_error", "claimed_until", "next_attempt_at"])
+        if current.status in (Delivery.FAILED, Delivery.DEAD):
+            webhook = Webhook.objects.select_for_update().get(pk=current.webhook_id)
+            webhook.consecutive_failures += 1
+            webhook.save(update_fields=["consecutive_failures"])
+            if outcome == "gone":
+                actions.webhook_disable(webhook, reason=f"the receiver answered 410 Gone (delivery {current.pk})")
+            elif webhook.consecutive_failures >= settings.MODELGATE_WEBHOOK_DISABLE_AFTER:
+                actions.webhook_disable(
+                    webhook, reason=f"{webhook.consecutive_failures} consecutive deliveries failed"
+                )
+    if current.status == Delivery.DELIVERED and current.webhook.target == Webhook.JENKINS and current.jenkins_queue_url:
+        transaction.on_commit(lambda: follow_jenkins_later(current.pk), robust=True)
+    if retry_in is not None:
+        schedule(current.pk, retry_in)
+    elif current.status in Delivery.FINISHED:
+        following = next_in_line(current)
+        if following is not None:
+            kick([following.pk])
+    return current
+
+
+def schedule(delivery_id, seconds):
+    from .tasks import deliver
+
+    try:
+        deliver.apply_async((delivery_id,), countdown=seconds)
+    except Exception:
+        logger.warning("Could not schedule retry of %s; the sweeper will", delivery_id, exc_info=True)
+
+
+def follow_jenkins_later(delivery_id, seconds=None):
+    from .tasks import follow_jenkins_build
+
+    try:
+        follow_jenkins_build.apply_async(
+            (delivery_id,), countdown=settings.MODELGATE_JENKINS_POLL_SECONDS if seconds is None else seconds
+        )
+    except Exception:
+        logger.warning("Could not schedule following Jenkins build of %s", delivery_id, exc_info=True)

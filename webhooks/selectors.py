@@ -1,0 +1,46 @@
+"""Webhook and delivery reads, limited to what the viewer may manage."""
+
+from django.db.models import Q
+
+from accounts import policies as access
+from accounts.levels import Level
+from registry.errors import ResourceDoesNotExist
+from registry.models import RegisteredModel
+
+from .models import Delivery, Webhook
+
+
+def manageable_webhooks(viewer):
+    """Webhooks the viewer manages: registry-wide ones for registry admins, and those on
+    models where the viewer holds CAN_MANAGE."""
+    qs = Webhook.objects.select_related("model")
+    if access.registry_wide_level(viewer) >= Level.CAN_MANAGE and (viewer is None or viewer.is_superuser):
+        return qs
+    managed = [m.pk for m in access.readable(viewer, RegisteredModel.objects.all())
+               if access.has_level(viewer, m, Level.CAN_MANAGE)]
+    return qs.filter(Q(model__in=managed))
+
+
+def webhook_get(viewer, webhook_id, flavor=None):
+    webhook = manageable_webhooks(viewer).filter(pk=str(webhook_id)).first()
+    if webhook is None or (flavor and webhook.flavor != flavor):
+        raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
+    return webhook
+
+
+def deliveries(viewer, *, webhook_id=None, status=None, event=None):
+    qs = Delivery.objects.filter(webhook__in=manageable_webhooks(viewer)).select_related("webhook")
+    if webhook_id:
+        qs = qs.filter(webhook_id=webhook_id)
+    if status:
+        qs = qs.filter(status=status)
+    if event:
+        qs = qs.filter(event=event)
+    return qs.order_by("-created_at", "-activity_seq")
+
+
+def delivery_get(viewer, delivery_id):
+    delivery = deliveries(viewer).filter(pk=str(delivery_id)).prefetch_related("attempt_log").first()
+    if delivery is None:
+        raise ResourceDoesNotExist(f"Delivery {delivery_id} not found")
+    return delivery

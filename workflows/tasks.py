@@ -1,0 +1,18 @@
+from celery import shared_task
+
+from accounts.ctx import Ctx
+from registry.models import RegisteredModel
+
+from . import actions
+
+
+@shared_task(ignore_result=True)
+def record_check(*, model_uid, name, version, check, status, details_url="", summary="", **_):
+    """A check result reported by the system (the webhooks app's Jenkins follower)."""
+    model = RegisteredModel.objects.filter(uid=model_uid).first()
+    if model is None:
+        return  # the model was deleted meanwhile
+    actions.check_report(
+        Ctx.system(), name=model.name, version=version, check=check, status=status,
+        details_url=details_url, summary=summary,
+    )
