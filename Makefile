@@ -31,6 +31,7 @@ run: migrate
 
 services:
 	bin/ensure-services
+	bin/ensure-browser
 
 test: $(VENV)/.test-deps services
 	$(VENV)/bin/pytest

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from accounts import policies as access
+from accounts.levels import Level
 from accounts.ctx import VIA_ADMIN, Ctx
 
 from . import actions, permissions
@@ -16,6 +17,10 @@ from .models import Activity, ModelVersion, ModelVersionTag, RegisteredModel, Re
 
 
 class ReadOnlyAdminMixin:
+    def has_module_permission(self, request):
+        # Staff browse the registry; what each may see is filtered by model permissions.
+        return request.user.is_active and request.user.is_staff
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -132,6 +137,10 @@ class ModelVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
 
+    def get_queryset(self, request):
+        models = access.readable(request.user, RegisteredModel.objects.all())
+        return super().get_queryset(request).filter(model__in=models, deleted_at__isnull=True)
+
 
 @admin.register(Activity)
 class ActivityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -145,3 +154,11 @@ class ActivityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if access.registry_wide_level(request.user) >= Level.CAN_MANAGE:
+            return rows
+        # Others see the history of the models they may read.
+        uids = access.readable(request.user, RegisteredModel.objects.all()).values("uid")
+        return rows.filter(model_uid__in=uids)

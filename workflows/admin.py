@@ -87,6 +87,11 @@ class TransitionRequestAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
 
+    def has_module_permission(self, request):
+        # Approvers are staff without Django model permissions: what they may do on each
+        # request is decided by the workflow policies, not by the admin.
+        return request.user.is_active and request.user.is_staff
+
     def get_queryset(self, request):
         return super().get_queryset(request).filter(model__in=selectors.readable_models(request.user))
 
@@ -243,9 +248,6 @@ admin.site.unregister(ModelVersion)
 @admin.register(ModelVersion)
 class VersionWithWorkflowAdmin(ModelVersionAdmin):
     change_form_template = "admin/registry/modelversion/change_form.html"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).filter(model__in=selectors.readable_models(request.user))
 
     def get_urls(self):
         return [

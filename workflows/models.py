@@ -43,6 +43,7 @@ class StagePolicy(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "stage policies"
         constraints = [
             models.UniqueConstraint(fields=["model", "stage"], name="uniq_stage_policy_per_model"),
             models.UniqueConstraint(
