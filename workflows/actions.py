@@ -135,9 +135,11 @@ def _pending_request(model, mv, target, *, creator=None):
 
 
 def _close_if_stale(ctx, req, mv):
-    """A request whose version was deleted, or moved since it was made, is closed by the
-    system rather than applied. Returns the Outcome, or None if the request still holds."""
-    if mv.deleted_at is None and mv.current_stage == req.from_stage:
+    """A request whose version was deleted, or (for a stage request) moved since it was made,
+    is closed by the system rather than applied. An alias request does not depend on the
+    version's stage. Returns the Outcome, or None if the request still holds."""
+    moved = bool(req.to_stage) and mv.current_stage != req.from_stage
+    if mv.deleted_at is None and not moved:
         return None
     why = (
         f"version {mv.version} was deleted" if mv.deleted_at is not None

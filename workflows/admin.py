@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.ctx import VIA_ADMIN, Ctx
 from registry.admin import ModelVersionAdmin
@@ -131,7 +132,10 @@ class TransitionRequestAdmin(admin.ModelAdmin):
                 review(request, req, form.cleaned_data)
             else:
                 messages.error(request, "Choose approve or reject.")
-            return redirect(request.POST.get("next") or reverse("admin:workflows_pending"))
+            back = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+                back = reverse("admin:workflows_pending")
+            return redirect(back)
         return redirect(reverse("admin:workflows_transitionrequest_change", args=[pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -125,8 +125,9 @@ def comment_json(viewer, row):
 def version_databricks_json(viewer, mv):
     body = version_json(mv)
     body["permission_level"] = access.effective_level(viewer, mv.model).name
+    # Alias requests are Modelgate's own; Databricks clients know only stage requests.
     open_requests = TransitionRequest.objects.filter(
         version=mv, status=TransitionRequest.PENDING
-    ).select_related("created_by", "model", "version")
+    ).exclude(to_stage="").select_related("created_by", "model", "version")
     body["open_requests"] = [request_json(viewer, r) for r in open_requests]
     return body
