@@ -333,7 +333,9 @@ def model_permissions_change(ctx, *, uid, access_control_list, replace):
     merges). Needs CAN_MANAGE on the model."""
     with transaction.atomic():
         model = RegisteredModel.objects.select_for_update().filter(uid=uid).first()
-        if model is None:
+        if model is None or not policies.can_read(ctx.user, model):
+            # Addressed by id: a caller who cannot read the model must not learn its name
+            # (require_level's not-found error would carry it).
             raise ResourceDoesNotExist(f"Registered model with id {uid} not found")
         policies.require_level(ctx, model, Level.CAN_MANAGE, "changing permissions")
         new_grants = permissions.parse_acl(access_control_list, root=False)

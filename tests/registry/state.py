@@ -1,0 +1,49 @@
+"""What the registry tables hold, for tests that prove a call changed exactly what it should."""
+
+from django.contrib.auth.models import Group
+from guardian.models import GroupObjectPermission, UserObjectPermission
+
+from accounts.models import User
+from registry.models import (
+    Activity,
+    ActivityHead,
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
+from webhooks.models import Delivery
+
+# Every table a registry action may write: the registry's own, the grants that model creation
+# and permission changes write, and the webhook outbox that record() hands each activity to.
+REGISTRY_TABLES = (
+    RegisteredModel,
+    ModelVersion,
+    RegisteredModelTag,
+    ModelVersionTag,
+    RegisteredModelAlias,
+    Activity,
+    ActivityHead,
+    UserObjectPermission,
+    GroupObjectPermission,
+    User.user_permissions.through,
+    Group.permissions.through,
+    Delivery,
+)
+
+
+def snapshot():
+    """Every row of every registry table, in primary-key order."""
+    return {
+        table._meta.db_table: list(table.objects.order_by("pk").values())
+        for table in REGISTRY_TABLES
+    }
+
+
+def last_seq():
+    return Activity.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def events_since(seq):
+    return list(Activity.objects.filter(seq__gt=seq).order_by("seq").values_list("event", flat=True))

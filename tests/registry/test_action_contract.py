@@ -1,0 +1,240 @@
+"""The contract every action in registry/actions.py keeps (ARCHITECTURE.md, "How a state change
+flows"): a successful call writes exactly one activity, with its event, and hands it to the
+webhook outbox; a call that fails, be it refused or unable to record its activity, leaves no
+domain, activity or delivery row behind.
+
+Every public action needs a case below: a new action without one fails
+test_every_public_action_has_a_contract_case.
+"""
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from registry import actions, events
+from registry.activity import activity_recorded, verify_chain
+from registry.errors import RegistryError
+from registry.models import Activity
+from tests.registry.state import last_seq, snapshot
+from webhooks.actions import webhook_create
+from webhooks.models import Delivery
+
+
+@dataclass(frozen=True)
+class Case:
+    action: str
+    event: str
+    call: Callable  # (ctx, world) -> the action, succeeding on the `world` fixture
+    refused: Callable  # (ctx, world) -> the same action, refused with a RegistryError
+    actor: str = "owner"  # a registry admin for registry-wide changes
+
+    def __str__(self):
+        return f"{self.action}:{self.event.rsplit('.', 1)[1]}"
+
+
+MV = "s3://bucket/fraud/3"
+EDIT_FOR_REVIEWER = [{"user_name": "reviewer", "permission_level": "CAN_EDIT"}]
+
+CASES = [
+    Case(
+        "model_create", events.MODEL_CREATED,
+        lambda ctx, world: actions.model_create(
+            ctx, name="churn", description="d", tags=[{"key": "team", "value": "growth"}]
+        ),
+        lambda ctx, world: actions.model_create(ctx, name="fraud"),
+    ),
+    Case(
+        "model_update", events.MODEL_UPDATED,
+        lambda ctx, world: actions.model_update(ctx, name="fraud", description="new"),
+        lambda ctx, world: actions.model_update(ctx, name="nope", description="new"),
+    ),
+    Case(
+        "model_rename", events.MODEL_RENAMED,
+        lambda ctx, world: actions.model_rename(ctx, name="fraud", new_name="fraud-v2"),
+        lambda ctx, world: actions.model_rename(ctx, name="fraud", new_name="fraud:v2"),
+    ),
+    Case(
+        "model_delete", events.MODEL_DELETED,
+        lambda ctx, world: actions.model_delete(ctx, name="fraud"),
+        lambda ctx, world: actions.model_delete(ctx, name="nope"),
+    ),
+    Case(
+        "model_tag_set", events.MODEL_TAG_SET,
+        lambda ctx, world: actions.model_tag_set(ctx, name="fraud", key="team", value="fraud-ops"),
+        lambda ctx, world: actions.model_tag_set(ctx, name="fraud", key="", value="x"),
+    ),
+    Case(
+        "model_tag_delete", events.MODEL_TAG_DELETED,
+        lambda ctx, world: actions.model_tag_delete(ctx, name="fraud", key="team"),
+        lambda ctx, world: actions.model_tag_delete(ctx, name="nope", key="team"),
+    ),
+    Case(
+        "version_create", events.VERSION_CREATED,
+        lambda ctx, world: actions.version_create(
+            ctx, name="fraud", source=MV, tags=[{"key": "k", "value": "v"}]
+        ),
+        lambda ctx, world: actions.version_create(ctx, name="fraud", source="/local/path"),
+    ),
+    Case(
+        "version_update", events.VERSION_UPDATED,
+        lambda ctx, world: actions.version_update(ctx, name="fraud", version="1", description="new"),
+        lambda ctx, world: actions.version_update(ctx, name="fraud", version="9", description="new"),
+    ),
+    Case(
+        # Version 1 carries the alias `champion`: the delete removes it too.
+        "version_delete", events.VERSION_DELETED,
+        lambda ctx, world: actions.version_delete(ctx, name="fraud", version="1"),
+        lambda ctx, world: actions.version_delete(ctx, name="fraud", version="abc"),
+    ),
+    Case(
+        "version_tag_set", events.VERSION_TAG_SET,
+        lambda ctx, world: actions.version_tag_set(ctx, name="fraud", version="2", key="k", value="v"),
+        lambda ctx, world: actions.version_tag_set(ctx, name="fraud", version="9", key="k", value="v"),
+    ),
+    Case(
+        "version_tag_delete", events.VERSION_TAG_DELETED,
+        lambda ctx, world: actions.version_tag_delete(ctx, name="fraud", version="1", key="validated"),
+        lambda ctx, world: actions.version_tag_delete(ctx, name="fraud", version="9", key="validated"),
+    ),
+    Case(
+        # Version 1 is in Production: archiving it is part of the same change.
+        "version_transition", events.VERSION_STAGE_TRANSITIONED,
+        lambda ctx, world: actions.version_transition(
+            ctx, name="fraud", version="2", stage="Production", archive_existing_versions=True
+        ),
+        lambda ctx, world: actions.version_transition(
+            ctx, name="fraud", version="2", stage="Archived", archive_existing_versions=True
+        ),
+    ),
+    Case(
+        "alias_set", events.ALIAS_CREATED,
+        lambda ctx, world: actions.alias_set(ctx, name="fraud", alias="canary", version="2"),
+        lambda ctx, world: actions.alias_set(ctx, name="fraud", alias="latest", version="2"),
+    ),
+    Case(
+        "alias_set", events.ALIAS_MOVED,
+        lambda ctx, world: actions.alias_set(ctx, name="fraud", alias="champion", version="2"),
+        lambda ctx, world: actions.alias_set(ctx, name="fraud", alias="champion", version="9"),
+    ),
+    Case(
+        "alias_delete", events.ALIAS_DELETED,
+        lambda ctx, world: actions.alias_delete(ctx, name="fraud", alias="champion"),
+        lambda ctx, world: actions.alias_delete(ctx, name="nope", alias="champion"),
+    ),
+    Case(
+        "model_permissions_change", events.MODEL_PERMISSIONS_CHANGED,
+        lambda ctx, world: actions.model_permissions_change(
+            ctx, uid=world.uid, access_control_list=EDIT_FOR_REVIEWER, replace=False
+        ),
+        lambda ctx, world: actions.model_permissions_change(
+            ctx, uid=world.uid,
+            access_control_list=[{"user_name": "nobody", "permission_level": "CAN_EDIT"}],
+            replace=True,
+        ),
+    ),
+    Case(
+        "registry_permissions_change", events.REGISTRY_PERMISSIONS_CHANGED,
+        lambda ctx, world: actions.registry_permissions_change(
+            ctx, access_control_list=EDIT_FOR_REVIEWER, replace=False
+        ),
+        lambda ctx, world: actions.registry_permissions_change(
+            ctx, access_control_list=[{"user_name": "reviewer", "permission_level": "CAN_FLY"}],
+            replace=True,
+        ),
+        actor="admin",
+    ),
+]
+
+
+@pytest.fixture
+def world(owner_ctx, ctx_for, admin_user, reviewer):
+    """fraud (tag team), v1 in Production with tag `validated` and alias `champion`, v2; and a
+    registry-wide webhook subscribed to every event of the cases, so each activity makes a
+    delivery."""
+    model = actions.model_create(owner_ctx, name="fraud", tags=[{"key": "team", "value": "risk"}])
+    actions.version_create(
+        owner_ctx, name="fraud", source="s3://bucket/fraud/1",
+        tags=[{"key": "validated", "value": "yes"}],
+    )
+    actions.version_create(owner_ctx, name="fraud", source="s3://bucket/fraud/2")
+    actions.version_transition(owner_ctx, name="fraud", version="1", stage="Production")
+    actions.alias_set(owner_ctx, name="fraud", alias="champion", version="1")
+    webhook_create(
+        ctx_for(admin_user), flavor="modelgate", events=sorted({case.event for case in CASES}),
+        url="https://hooks.example.com/modelgate",
+    )
+    return model
+
+
+@pytest.fixture
+def ctx_of(ctx_for, owner, admin_user):
+    users = {"owner": owner, "admin": admin_user}
+    return lambda case: ctx_for(users[case.actor])
+
+
+class SubscriberDown(Exception):
+    pass
+
+
+@pytest.fixture
+def failing_subscriber():
+    """A subscriber of activity_recorded (the webhooks hook) that fails, for this test only."""
+    calls = []
+
+    def refuse(activity, **kwargs):
+        calls.append(activity.event)
+        raise SubscriberDown(f"cannot take {activity.event}")
+
+    activity_recorded.connect(refuse, dispatch_uid="test_action_contract.refuse")
+    yield calls
+    activity_recorded.disconnect(dispatch_uid="test_action_contract.refuse")
+
+
+def public_actions():
+    return {
+        name
+        for name, function in inspect.getmembers(actions, inspect.isfunction)
+        if function.__module__ == actions.__name__ and not name.startswith("_")
+    }
+
+
+def test_every_public_action_has_a_contract_case():
+    assert public_actions() == {case.action for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_successful_action_writes_exactly_one_activity_with_its_event(case, world, ctx_of):
+    ctx = ctx_of(case)
+    seq = last_seq()
+
+    case.call(ctx, world)
+
+    (activity,) = Activity.objects.filter(seq__gt=seq)
+    assert activity.event == case.event
+    assert activity.seq == seq + 1
+    assert activity.actor == ctx.username
+    assert activity.via == "api"
+    assert verify_chain().ok
+    assert Delivery.objects.filter(activity_seq=activity.seq).count() == 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_a_failed_action_refused_or_unable_to_record_its_activity_changes_nothing(
+    case, world, ctx_of, failing_subscriber
+):
+    ctx = ctx_of(case)
+    before = snapshot()
+
+    # Refused by validation, a missing target or a policy: a domain error.
+    with pytest.raises(RegistryError):
+        case.refused(ctx, world)
+    assert failing_subscriber == []
+    assert snapshot() == before
+
+    # Valid, but record()'s subscriber fails after the domain rows were written.
+    with pytest.raises(SubscriberDown):
+        case.call(ctx, world)
+    assert failing_subscriber == [case.event]
+    assert snapshot() == before
