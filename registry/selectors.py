@@ -5,7 +5,6 @@ prefetched, so a page of results costs a fixed number of queries whatever its si
 from django.db.models import Exists, OuterRef, Prefetch
 
 from accounts import policies as access
-from accounts.levels import Level
 
 from . import policies, search, validators
 from .errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
@@ -127,7 +126,7 @@ def models_search(viewer, *, filter_string="", max_results=DEFAULT_MODEL_RESULTS
 
 def versions_search(viewer, *, filter_string="", max_results=DEFAULT_VERSION_RESULTS, order_by=None, page_token=""):
     qs = _versions_for_rendering().filter(search.version_filter(filter_string))
-    if access.registry_wide_level(viewer) < Level.CAN_READ:
+    if not access.reads_everything(viewer):
         qs = qs.filter(model__in=access.readable(viewer, RegisteredModel.objects.all()))
     qs = qs.order_by(*search.version_ordering(order_by))
     return _page(qs, max_results, page_token, MAX_VERSION_RESULTS)
