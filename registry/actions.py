@@ -172,6 +172,7 @@ def version_create(
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_level(ctx, model, Level.CAN_EDIT, "adding a version")
+        storage_location = _resolve_registry_source(ctx, source)
         number = model.next_version
         model.next_version = number + 1
         model.updated_at = timezone.now()
@@ -183,6 +184,7 @@ def version_create(
             run_id=run_id,
             run_link=run_link or "",
             logged_model_id=model_id,
+            storage_location=storage_location,
             description=description or "",
             created_by=ctx.user,
         )
@@ -197,6 +199,30 @@ def version_create(
             },
         )
     return version
+
+
+def _resolve_registry_source(ctx, source):
+    """Where a `models:/<name>/<version|stage|latest>` or `models:/<name>@<alias>` source's
+    artifacts are: the named version's own location. "" for other sources."""
+    reference = validators.registry_reference(source)
+    if reference is None:
+        return ""
+    name, ref, alias = reference
+    origin = RegisteredModel.objects.filter(name=name).first()
+    if origin is None or not policies.can_read(ctx.user, origin):
+        raise model_not_found(name)
+    versions = origin.versions.live().order_by("-version")
+    if alias:
+        found = versions.filter(aliases__alias=alias).first()
+    elif ref.isdigit():
+        found = versions.filter(version=int(ref)).first()
+    elif ref.lower() == "latest":
+        found = versions.first()
+    else:
+        found = versions.filter(current_stage=validators.stage(ref)).first()
+    if found is None:
+        raise ResourceDoesNotExist(f"Model version for source '{source}' not found")
+    return found.storage_location or found.source
 
 
 def version_update(ctx, *, name, version, description):

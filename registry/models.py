@@ -59,6 +59,10 @@ class ModelVersion(models.Model):
     run_id = models.CharField(max_length=64, blank=True, default="")
     run_link = models.TextField(blank=True, default="")
     logged_model_id = models.CharField(max_length=64, blank=True, default="")
+    # For a source naming another registered version (models:/name/3, models:/name@alias, as
+    # copy_model_version sends), where that version's artifacts are, frozen at creation, so
+    # the copy survives the original's deletion. Empty: the source itself is the location.
+    storage_location = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
     current_stage = models.CharField(max_length=20, default=STAGE_NONE)
     created_at = models.DateTimeField(default=timezone.now)

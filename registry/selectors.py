@@ -133,5 +133,7 @@ def versions_search(viewer, *, filter_string="", max_results=DEFAULT_VERSION_RES
 
 
 def download_uri(viewer, name, version):
-    """The source, verbatim: the client resolves it (s3://, runs:/, models:/m-..., ...)."""
-    return version_get(viewer, name, version).source
+    """The source verbatim (the client resolves s3://, runs:/, models:/m-..., ...), or for a
+    copy of another registered version, that version's location frozen at creation."""
+    mv = version_get(viewer, name, version)
+    return mv.storage_location or mv.source

@@ -118,6 +118,25 @@ def version_number(value):
     return number
 
 
+def registry_reference(value):
+    """(name, version-or-stage-or-latest, alias) for `models:/<name>/<ref>` or
+    `models:/<name>@<alias>` sources, which name a registered version rather than a logged
+    model (`models:/m-...`); None for any other source."""
+    parsed = urlparse(value)
+    if parsed.scheme.lower() != "models":
+        return None
+    path = (parsed.netloc + parsed.path).strip("/")
+    if not path or path.startswith("m-"):
+        return None
+    if "@" in path and "/" not in path:
+        name, alias = path.rsplit("@", 1)
+        return name, "", alias
+    if "/" in path:
+        name, ref = path.rsplit("/", 1)
+        return name, ref, ""
+    return None
+
+
 def source(value, *, run_id="", model_id=""):
     """Accept what the client sends (s3, gs, runs:/, models:/m-..., mlflow-artifacts:/, http(s),
     ...), stored verbatim. Local paths are refused unless MODELGATE_ALLOW_LOCAL_SOURCES is set.

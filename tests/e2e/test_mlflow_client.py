@@ -512,3 +512,13 @@ def test_parallel_create_model_version_calls_get_versions_1_to_24(registry_url, 
     stored = mlflow_client.search_model_versions("name = 'hot'")
     assert {(mv.version, mv.source) for mv in stored} == {(mv.version, mv.source) for mv in created}
     assert versions_of(mlflow_client.get_registered_model("hot").latest_versions) == [workers]
+
+
+def test_copy_model_version_keeps_the_originals_location_after_it_is_deleted(mlflow_client):
+    mlflow_client.create_registered_model("staging.churn")
+    mlflow_client.create_model_version("staging.churn", "s3://bucket/churn/7")
+    copied = mlflow_client.copy_model_version("models:/staging.churn/1", "prod.churn")
+    assert (copied.name, copied.version, copied.source) == ("prod.churn", "1", "models:/staging.churn/1")
+
+    mlflow_client.delete_model_version("staging.churn", "1")
+    assert mlflow_client.get_model_version_download_uri("prod.churn", "1") == "s3://bucket/churn/7"
