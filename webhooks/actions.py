@@ -1,6 +1,7 @@
 """Every write on webhooks: create, update, delete, test, redeliver, and the system's
 disabling of a failing webhook. Each ends with exactly one record()."""
 
+import base64
 import ipaddress
 import random
 import uuid
@@ -81,6 +82,16 @@ def _validate_url(url):
     return url
 
 
+def _validate_secret(secret):
+    # A "whsec_" secret is base64 to Standard Webhooks libraries: refuse one they cannot use.
+    if secret and secret.startswith("whsec_"):
+        try:
+            base64.b64decode(secret[len("whsec_"):], validate=True)
+        except ValueError:
+            raise InvalidParameterValue("A secret starting with 'whsec_' must be base64 after the prefix.") from None
+    return secret
+
+
 def _validate_status(status):
     if status not in (Webhook.ACTIVE, Webhook.TEST_MODE, Webhook.DISABLED):
         raise InvalidParameterValue("status must be ACTIVE, TEST_MODE or DISABLED.")
@@ -110,7 +121,7 @@ def webhook_create(
             flavor=flavor, target=target, name=name or "", description=description or "", model=model,
             events=_validate_events(flavor, events, model), status=_validate_status(status),
             url=_validate_url(url), enable_ssl_verification=bool(enable_ssl_verification),
-            secret_encrypted=crypto.encrypt(secret), authorization_encrypted=crypto.encrypt(authorization),
+            secret_encrypted=crypto.encrypt(_validate_secret(secret)), authorization_encrypted=crypto.encrypt(authorization),
             created_by=ctx.user,
         )
         if target == Webhook.JENKINS:
@@ -126,7 +137,12 @@ def webhook_create(
 
 
 def _lock_webhook(ctx, webhook_id, flavor=None):
-    webhook = Webhook.objects.select_for_update().select_related("model").filter(pk=str(webhook_id)).first()
+    # of=("self",): the model join is an outer one (registry-wide webhooks have none), and
+    # PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    webhook = (
+        Webhook.objects.select_for_update(of=("self",)).select_related("model")
+        .filter(pk=str(webhook_id)).first()
+    )
     if webhook is None or (flavor and webhook.flavor != flavor):
         raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
     if webhook.model is not None and not registry_policies.can_read(ctx.user, webhook.model):
@@ -146,7 +162,7 @@ def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
         if changes.get("url") is not None:
             webhook.url = _validate_url(changes["url"])
         if changes.get("secret") is not None:
-            webhook.secret_encrypted = crypto.encrypt(changes["secret"])
+            webhook.secret_encrypted = crypto.encrypt(_validate_secret(changes["secret"]))
         if changes.get("authorization") is not None:
             webhook.authorization_encrypted = crypto.encrypt(changes["authorization"])
         if changes.get("enable_ssl_verification") is not None:

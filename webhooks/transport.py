@@ -1,13 +1,14 @@
 """Sending one HTTP request to a webhook target, safely: http(s) only, no redirects followed,
-connect and read timeouts, a capped response, and the destination address checked when the
-socket connects (so DNS rebinding cannot slip past a check made earlier) against loopback,
-private, link-local, metadata and other non-public ranges, unless inside an allowlisted
-network (MODELGATE_WEBHOOK_ALLOWED_NETWORKS)."""
+connect and read timeouts, a capped response, and the destination address checked before and
+again when the socket connects (so DNS rebinding cannot slip past a check made earlier)
+against loopback, private, link-local, metadata and other non-public ranges, unless inside an
+allowlisted network (MODELGATE_WEBHOOK_ALLOWED_NETWORKS)."""
 
 import base64
 import hashlib
 import hmac
 import ipaddress
+import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -62,6 +63,16 @@ def check_url(url):
 
 class _GuardedConnectionMixin:
     def _new_conn(self):
+        # Check what the name resolves to before connecting: otherwise a refused destination
+        # still gets a TCP connection, and whether it answers (refused vs timeout) shows in
+        # the delivery log, a port scanner for internal hosts. The peer is checked again once
+        # connected, in case the name resolved differently in between (DNS rebinding).
+        try:
+            resolved = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+        except OSError:
+            resolved = []  # let the connect below fail with urllib3's own resolution error
+        for *_, sockaddr in resolved:
+            check_address(sockaddr[0])
         sock = super()._new_conn()
         try:
             check_address(sock.getpeername()[0])
@@ -143,10 +154,13 @@ def send(method, url, *, headers=None, data=None, auth=None, verify=True, http=N
             raw = response.raw.read(settings.MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES, decode_content=True) or b""
         finally:
             response.close()
-        return Result(
+        result = Result(
             status_code=response.status_code, body=raw.decode("utf-8", "replace"),
             headers=dict(response.headers), latency_ms=int((time.monotonic() - started) * 1000),
         )
+        if 300 <= response.status_code < 400:
+            result.error = f"redirect to {response.headers.get('Location', '?')} not followed"
+        return result
     except DestinationRefused as exc:
         return Result(error=f"refused: {exc}", refused=True, latency_ms=int((time.monotonic() - started) * 1000))
     except requests.RequestException as exc:

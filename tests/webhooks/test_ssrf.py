@@ -1,0 +1,196 @@
+"""The SSRF guard (webhooks-jenkins-audit.md 3.2): webhook URLs are user input, so deliveries
+never reach loopback, private, link-local (the cloud metadata address) or otherwise non-public
+addresses unless an admin allowlisted the network; names are checked by what they resolve to;
+redirects are never followed. A refusal is recorded in the delivery log and is permanent.
+
+These tests send in this process (outbox.send_claimed / transport.send), with this process's
+allowlist set per test; a spy on socket.connect shows where connections were attempted."""
+
+import socket
+
+import pytest
+
+from registry import actions as registry_actions
+from webhooks import outbox, transport
+from webhooks.models import Attempt, Delivery, Webhook
+
+from .conftest import Reply
+
+pytestmark = pytest.mark.django_db
+
+METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+
+
+@pytest.fixture
+def connects(monkeypatch):
+    """Addresses this process tried to connect a socket to (the spy passes every call on)."""
+    seen = []
+    original = socket.socket.connect
+
+    def spy(sock, address):
+        seen.append(address[0] if isinstance(address, tuple) else address)
+        return original(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", spy)
+    return seen
+
+
+@pytest.fixture
+def fraud(make_model):
+    return make_model("fraud")
+
+
+@pytest.fixture
+def hook_then_deliver(fraud, webhook_for, settings, ctx_for, owner):
+    """hook_then_deliver(url, allowed_at_creation, allowed_at_delivery) -> the settled Delivery:
+    a webhook created while its destination was allowed (or named by a host name), then one
+    event, claimed and sent in this process under the delivery-time allowlist."""
+
+    def run(url, *, allowed_at_creation=("127.0.0.0/8",), allowed_at_delivery=()):
+        settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = list(allowed_at_creation)
+        hook = webhook_for(url, ["MODEL_VERSION_TAG_SET"], model="fraud", secret="s3cr3t")
+        settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = list(allowed_at_delivery)
+        registry_actions.version_tag_set(ctx_for(owner), name="fraud", version=1, key="k", value="v")
+        pending = Delivery.objects.get(webhook=hook)
+        claimed = outbox.claim(pending.pk)
+        assert claimed is not None
+        return outbox.send_claimed(claimed)
+
+    return run
+
+
+def assert_refused_for_good(delivery, address):
+    assert delivery.status == Delivery.FAILED  # permanent: no retry is scheduled
+    assert delivery.attempts == 1
+    [attempt] = Attempt.objects.filter(delivery=delivery)
+    assert attempt.status_code is None
+    assert attempt.error.startswith("refused: destination ") and address in attempt.error
+    assert delivery.last_error == attempt.error
+
+
+def test_the_metadata_address_is_refused_without_connecting_to_it(hook_then_deliver, connects):
+    # Allowlisted when the webhook was created, no longer when the event is delivered.
+    delivery = hook_then_deliver(METADATA_URL, allowed_at_creation=["169.254.0.0/16"])
+    assert_refused_for_good(delivery, "169.254.169.254")
+    assert "169.254.169.254" not in connects
+
+
+def test_loopback_is_refused_without_the_allowlist_and_nothing_reaches_the_receiver(
+    hook_then_deliver, receiver, connects
+):
+    delivery = hook_then_deliver(receiver.url)
+    assert_refused_for_good(delivery, "127.0.0.1")
+    assert receiver.received() == []
+    assert connects == []
+
+
+def test_a_host_name_that_resolves_to_loopback_is_refused(hook_then_deliver, receiver, connects):
+    url = f"http://localhost:{receiver.port}/hook"
+    delivery = hook_then_deliver(url, allowed_at_creation=[])  # a name passes creation
+    assert_refused_for_good(delivery, "127.0.0.1")
+    assert receiver.received() == []
+    assert connects == []
+
+
+@pytest.mark.parametrize("target", ["an internal service", "the metadata address"])
+def test_a_redirect_is_never_followed(target, hook_then_deliver, make_receiver, connects):
+    internal = make_receiver()
+    location = internal.url_for("/admin") if target == "an internal service" else METADATA_URL
+    front = make_receiver("s3cr3t")
+    front.default = Reply(302, b"", {"Location": location})
+
+    # The front receiver's own address is allowed (and so is the internal one: only not
+    # following the redirect keeps the delivery away from it).
+    delivery = hook_then_deliver(front.url, allowed_at_delivery=["127.0.0.1/32"])
+
+    assert len(front.received()) == 1
+    assert internal.received() == []
+    assert "169.254.169.254" not in connects
+    assert (delivery.status, delivery.attempts) == (Delivery.FAILED, 1)  # a 3xx is permanent
+    [attempt] = Attempt.objects.filter(delivery=delivery)
+    assert attempt.status_code == 302
+    assert delivery.last_error.startswith("redirect to ") and delivery.last_error.endswith("not followed")
+
+
+@pytest.mark.parametrize("url", [
+    METADATA_URL,
+    "http://127.0.0.1:{port}/hook",
+    "http://localhost:{port}/hook",
+    "http://[::1]:{port}/hook",
+    "http://[::ffff:127.0.0.1]:{port}/hook",
+    "http://0.0.0.0:{port}/hook",
+    "http://10.1.2.3/hook",
+    "http://100.64.0.1/hook",
+])
+def test_the_transport_refuses_non_public_destinations_before_connecting(url, receiver, connects, settings):
+    settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = []
+    result = transport.send("POST", url.format(port=receiver.port), data=b"{}")
+    assert result.refused and result.error.startswith("refused: destination ")
+    assert result.status_code is None
+    assert connects == []
+    assert receiver.received() == []
+
+
+def test_the_transport_reaches_an_allowlisted_network(receiver, settings):
+    settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    result = transport.send("POST", f"http://localhost:{receiver.port}/hook", data=b"{}")
+    # The receiver holds a secret and this request is unsigned: it answers 401, but it answered.
+    assert (result.status_code, result.refused) == (401, False)
+    assert len(receiver.received()) == 1
+
+
+@pytest.mark.parametrize("url, why", [
+    ("http://127.0.0.1:8080/hook", "not a public address"),
+    ("http://10.0.0.5/hook", "not a public address"),
+    ("http://192.168.1.10/hook", "not a public address"),
+    ("http://169.254.169.254/latest/meta-data/", "not a public address"),
+    ("http://100.64.0.1/hook", "not a public address"),
+    ("http://[::1]/hook", "not a public address"),
+    ("http://[fd00::1]/hook", "not a public address"),
+    ("http://[::ffff:10.0.0.1]/hook", "not a public address"),
+    ("file:///etc/passwd", "only http and https"),
+    ("gopher://127.0.0.1:6379/_FLUSHALL", "only http and https"),
+    ("http://jenkins:token@ci.example.com/hook", "credentials in the URL"),
+])
+def test_creating_a_webhook_with_a_private_or_unsafe_url_is_a_400_and_creates_nothing(
+    url, why, fraud, api_as, owner, settings
+):
+    settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = []
+    response = api_as(owner).post(
+        "registry-webhooks/create", model_name="fraud", events=["MODEL_VERSION_CREATED"],
+        http_url_spec={"url": url},
+    )
+    assert response.status_code == 400
+    assert response.json_body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert why in response.json_body["message"]
+    assert not Webhook.objects.exists()
+
+
+def test_updating_a_webhook_to_a_private_url_is_a_400_and_changes_nothing(fraud, api_as, owner, settings):
+    settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = []
+    api = api_as(owner)
+    created = api.post(
+        "registry-webhooks/create", model_name="fraud", events=["MODEL_VERSION_CREATED"],
+        http_url_spec={"url": "https://hooks.example.com/modelgate"},
+    )
+    assert created.status_code == 200, created.json_body
+    hook_id = created.json_body["webhook"]["id"]
+
+    response = api.patch("registry-webhooks/update", id=hook_id, http_url_spec={"url": "http://10.0.0.5/hook"})
+    assert response.status_code == 400 and "not a public address" in response.json_body["message"]
+    assert Webhook.objects.get(pk=hook_id).url == "https://hooks.example.com/modelgate"
+
+
+def test_a_jenkins_base_url_on_a_private_address_needs_the_allowlist(fraud, api_as, owner, settings):
+    settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = []
+    spec = {"base_url": "http://10.20.30.40:8080", "job": "ml/deploy", "user": "ci", "api_token": "t0ken"}
+    response = api_as(owner, prefix="/api/2.0/modelgate/").post(
+        "webhooks/create", model_name="fraud", events=["transition_request.approved"], jenkins_spec=spec,
+    )
+    assert response.status_code == 400 and "not a public address" in response.json_body["message"]
+
+    settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = ["10.20.0.0/16"]  # an internal Jenkins, allowed by the admin
+    response = api_as(owner, prefix="/api/2.0/modelgate/").post(
+        "webhooks/create", model_name="fraud", events=["transition_request.approved"], jenkins_spec=spec,
+    )
+    assert response.status_code == 200, response.json_body
