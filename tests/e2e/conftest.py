@@ -12,14 +12,11 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
 import requests
 
-from accounts.actions import token_create
-from accounts.ctx import Ctx
 
 # Variables that would change where or as whom the client talks; cleared so that the
 # developer's own shell settings cannot leak into a test.
@@ -38,42 +35,11 @@ _CLIENT_ENV = (
 )
 
 
-@pytest.fixture(scope="session")
-def throwaway_tracking_uri(tmp_path_factory):
-    """A tracking store nobody uses: MlflowClient opens its tracking store eagerly, and the
-    default (./mlflow.db) would land in the repository. One file for the session, opened once
-    here (the client caches the store per URI, so its schema is created only once)."""
-    from mlflow import MlflowClient
-
-    uri = "sqlite:///" + str(tmp_path_factory.mktemp("mlflow-tracking") / "mlflow.db")
-    with warnings.catch_warnings():
-        # mlflow's own SQLAlchemy store trips SQLAlchemy deprecations; not ours to fix.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        MlflowClient(tracking_uri=uri, registry_uri=uri)
-    return uri
-
 
 @pytest.fixture
-def mlflow_env(monkeypatch, throwaway_tracking_uri):
-    """A clean client environment: no credentials, a harmless tracking URI, and no retries
-    (the client would retry a 5xx for about four minutes; a server error must fail fast)."""
-    for name in _CLIENT_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", throwaway_tracking_uri)
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    return monkeypatch
-
-
-@pytest.fixture
-def issue_token():
-    """issue_token(user) -> a fresh raw API token for that user."""
-
-    def make(user):
-        _, raw = token_create(Ctx.cli(user), user=user, name="e2e")
-        return raw
-
-    return make
+def mlflow_env(client_env):
+    """The e2e tests' name for the shared clean client environment (tests/conftest.py)."""
+    return client_env
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 no default level (so only explicit grants count), and the real clients (mlflow, databricks-sdk)
 pointed at a live Modelgate with one principal's token."""
 
-import os
 
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.actions import token_create
-from accounts.ctx import Ctx
 from registry import actions
 
 SOURCE = "s3://bucket/fraud/model"
@@ -54,16 +51,6 @@ def grant_root(ctx_for, admin_user):
     return give
 
 
-@pytest.fixture
-def issue_token():
-    """issue_token(user) -> a fresh raw API token for that user."""
-
-    def make(user, name="permissions"):
-        return token_create(Ctx.cli(user), user=user, name=name)[1]
-
-    return make
-
-
 def _pairs(tags):
     return [{"key": k, "value": v} for k, v in (tags or {}).items()]
 
@@ -89,53 +76,3 @@ def build(ctx_for, owner):
 
 
 # Real clients against a live server ----------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def tracking_uri(tmp_path_factory):
-    """A tracking store nobody uses: MlflowClient opens one eagerly, and creating the SQLite
-    schema costs seconds, so one file serves the session (the client caches it per URI)."""
-    return "sqlite:///" + str(tmp_path_factory.mktemp("mlflow-tracking") / "mlflow.db")
-
-
-@pytest.fixture
-def client_env(monkeypatch, tracking_uri):
-    # Settings that would change where or as whom the real clients talk: cleared, so the
-    # developer's own shell cannot leak into a test.
-    for name in [n for n in os.environ if n.startswith(("MLFLOW_", "DATABRICKS_"))]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
-    # The client would retry a 5xx for minutes; a server error must fail fast and visibly.
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    return monkeypatch
-
-
-@pytest.fixture
-def mlflow_as(live_server, client_env, issue_token):
-    """mlflow_as(user) -> the real MlflowClient talking to the live server as `user` (the
-    client reads MLFLOW_TRACKING_TOKEN on every request, so the last call wins)."""
-    from mlflow import MlflowClient
-
-    def make(user):
-        client_env.setenv("MLFLOW_TRACKING_TOKEN", issue_token(user))
-        return MlflowClient(registry_uri=live_server.url)
-
-    return make
-
-
-@pytest.fixture
-def workspace_as(live_server, client_env, issue_token):
-    """workspace_as(user) -> a databricks-sdk WorkspaceClient on the live server as `user`."""
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.core import Config
-
-    def make(user):
-        # Short retry window: the SDK retries 429/503 and connection errors until it ends.
-        return WorkspaceClient(config=Config(
-            host=live_server.url, token=issue_token(user), auth_type="pat",
-            retry_timeout_seconds=10, http_timeout_seconds=30,
-        ))
-
-    return make

@@ -51,7 +51,7 @@ def _login(page, live_server, username, password):
 @pytest.mark.django_db(transaction=True)
 def test_an_approver_approves_a_pending_request_from_the_queue_with_a_comment(live_server, browser, tmp_path):
     scientist = User.objects.create_user(username="scientist", password="scientist-pw-1")
-    approver = _staff("approver", "approver-pw-1")
+    _staff("approver", "approver-pw-1")
     ctx = Ctx(user=scientist)
     model = registry_actions.model_create(ctx, name="fraud")
     registry_actions.version_create(ctx, name="fraud", source="s3://bucket/fraud/1")

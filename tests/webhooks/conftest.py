@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -693,62 +692,3 @@ def webhook_for(ctx_for, owner, admin_user):
 
 
 # Real clients against the live server ----------------------------------------------------------
-
-
-@pytest.fixture
-def issue_token():
-    from accounts.actions import token_create
-    from accounts.ctx import Ctx
-
-    return lambda user: token_create(Ctx.cli(user), user=user, name="webhooks")[1]
-
-
-@pytest.fixture(scope="session")
-def tracking_uri(tmp_path_factory):
-    """MlflowClient opens a tracking store eagerly: a throwaway SQLite one for the session."""
-    from mlflow import MlflowClient
-
-    uri = "sqlite:///" + str(tmp_path_factory.mktemp("mlflow-tracking") / "mlflow.db")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        MlflowClient(tracking_uri=uri, registry_uri=uri)
-    return uri
-
-
-@pytest.fixture
-def client_env(monkeypatch, tracking_uri):
-    for name in [n for n in os.environ if n.startswith(("MLFLOW_", "DATABRICKS_"))]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    return monkeypatch
-
-
-@pytest.fixture
-def mlflow_as(live_server, client_env, issue_token):
-    """mlflow_as(user) -> the real MlflowClient on the live server as `user` (the client reads
-    MLFLOW_TRACKING_TOKEN per request: the latest call decides who acts)."""
-    from mlflow import MlflowClient
-
-    def make(user):
-        client_env.setenv("MLFLOW_TRACKING_TOKEN", issue_token(user))
-        return MlflowClient(registry_uri=live_server.url)
-
-    return make
-
-
-@pytest.fixture
-def workspace_as(live_server, client_env, issue_token):
-    """workspace_as(user) -> databricks-sdk's WorkspaceClient on the live server as `user`."""
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.core import Config
-
-    def make(user):
-        return WorkspaceClient(config=Config(
-            host=live_server.url, token=issue_token(user), auth_type="pat",
-            retry_timeout_seconds=10, http_timeout_seconds=30,
-        ))
-
-    return make

@@ -6,13 +6,9 @@ The registry default level is CAN_READ (settings), so every authenticated user m
 request; anything more is granted here explicitly.
 """
 
-import os
-import warnings
 
 import pytest
 
-from accounts.actions import token_create
-from accounts.ctx import Ctx
 from accounts.models import User
 from registry import actions
 from registry.models import Activity, ModelVersion
@@ -93,65 +89,3 @@ def modelgate_as(api_as):
 
 
 # Real clients against a live server ----------------------------------------------------------
-
-
-@pytest.fixture
-def issue_token():
-    """issue_token(user) -> a fresh raw API token for that user."""
-    return lambda user: token_create(Ctx.cli(user), user=user, name="workflows")[1]
-
-
-@pytest.fixture(scope="session")
-def tracking_uri(tmp_path_factory):
-    """A tracking store nobody uses: MlflowClient opens one eagerly and creating its SQLite
-    schema costs seconds, so one file serves the session (the client caches it per URI)."""
-    from mlflow import MlflowClient
-
-    uri = "sqlite:///" + str(tmp_path_factory.mktemp("mlflow-tracking") / "mlflow.db")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        MlflowClient(tracking_uri=uri, registry_uri=uri)
-    return uri
-
-
-@pytest.fixture
-def client_env(monkeypatch, tracking_uri):
-    # Settings that would change where or as whom the real clients talk are cleared, so the
-    # developer's own shell cannot leak into a test.
-    for name in [n for n in os.environ if n.startswith(("MLFLOW_", "DATABRICKS_"))]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
-    # The client would retry a 5xx for minutes; a server error must fail fast and visibly.
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    return monkeypatch
-
-
-@pytest.fixture
-def mlflow_as(live_server, client_env, issue_token):
-    """mlflow_as(user) -> the real MlflowClient on the live server as `user`. The client reads
-    MLFLOW_TRACKING_TOKEN on every request, so the latest call decides who acts."""
-    from mlflow import MlflowClient
-
-    def make(user):
-        client_env.setenv("MLFLOW_TRACKING_TOKEN", issue_token(user))
-        return MlflowClient(registry_uri=live_server.url)
-
-    return make
-
-
-@pytest.fixture
-def workspace_as(live_server, client_env, issue_token):
-    """workspace_as(user) -> a databricks-sdk WorkspaceClient on the live server as `user`."""
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.core import Config
-
-    def make(user):
-        # A short retry window: the SDK retries 429/503 and connection errors until it ends.
-        return WorkspaceClient(config=Config(
-            host=live_server.url, token=issue_token(user), auth_type="pat",
-            retry_timeout_seconds=10, http_timeout_seconds=30,
-        ))
-
-    return make
