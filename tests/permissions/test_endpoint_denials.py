@@ -1,11 +1,10 @@
-"""Every endpoint of the registry and the token API refuses someone: anonymous callers always
-(401), and authenticated callers without the right level (403 PERMISSION_DENIED, or 404 / left
-out of a listing when they cannot even read the model). The URLconf is read, so an endpoint
-added to `registry` or `accounts` without a denial here fails the suite.
+"""Every API endpoint refuses someone: anonymous callers always (401), and authenticated
+callers without the right level (403 PERMISSION_DENIED, or 404 / left out of a listing when
+they cannot even read the model). The URLconf is read, so an endpoint added to any app
+without a denial here fails the suite.
 
-Endpoints of the workflows and webhooks apps, and the admin's pages, are their owners' to test;
-the public ones (/.well-known/databricks-config, the OpenAPI schema and docs) are public by
-design.
+The admin's pages are tested with the admin; the public endpoints (/.well-known/
+databricks-config, the OpenAPI schema and docs) are public by design.
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from registry import actions
 from registry.models import Activity, RegisteredModel
 from tests.conftest import MlflowApi
 
-OWNED_VIEW_MODULES = ("registry.", "accounts.")
+OWNED_VIEW_MODULES = ("registry.", "accounts.", "workflows.", "webhooks.")
 PUBLIC_ROUTES = {".well-known/databricks-config"}
 MLFLOW_PREFIXES = ("api/2.0/mlflow/", "ajax-api/2.0/mlflow/")
 
@@ -59,6 +58,8 @@ class Denial:
 M = {"name": "fraud"}
 V = {"name": "fraud", "version": "1"}
 DENIED, NOT_FOUND, HIDDEN = (403, "PERMISSION_DENIED"), (404, "RESOURCE_DOES_NOT_EXIST"), (200, "hidden")
+# A 200 listing in which nothing of the fixture's model (its name, id, webhooks) appears.
+ABSENT = (200, "absent")
 
 MLFLOW_DENIALS = [
     Denial("POST", "registered-models/create", {"name": "new"}, "reader", DENIED,
@@ -86,6 +87,34 @@ MLFLOW_DENIALS = [
     Denial("DELETE", "model-versions/delete-tag", {**V, "key": "k"}, "reader", DENIED),
     Denial("GET", "databricks/registered-models/get", M, "stranger", NOT_FOUND),
     Denial("GET", "registered-models/list", {}, "stranger", HIDDEN),
+    # Databricks governance (workflows): requests on v1 by the owner are pending.
+    Denial("POST", "transition-requests/create", {**V, "stage": "Staging"}, "stranger", NOT_FOUND),
+    Denial("POST", "transition-requests/approve",
+           {**V, "stage": "Production", "archive_existing_versions": False}, "reader", DENIED),
+    Denial("POST", "transition-requests/reject", {**V, "stage": "Production"}, "reader", DENIED),
+    Denial("GET", "transition-requests/list", V, "stranger", NOT_FOUND),
+    Denial("DELETE", "transition-requests/delete", {**V, "stage": "Production", "creator": "owner"},
+           "reader", DENIED),
+    Denial("POST", "databricks/model-versions/transition-stage",
+           {**V, "stage": "Staging", "archive_existing_versions": False}, "reader", DENIED),
+    Denial("POST", "comments/create", {**V, "comment": "hi"}, "stranger", NOT_FOUND),
+    Denial("PATCH", "comments/update", {"id": "{cid}", "comment": "edited"}, "reader", DENIED),
+    Denial("DELETE", "comments/delete", {"id": "{cid}"}, "reader", DENIED),
+    # Registry webhooks: the model's needs CAN_MANAGE, registry-wide ones a registry admin.
+    Denial("POST", "registry-webhooks/create",
+           {"events": ["MODEL_VERSION_CREATED"], "model_name": "fraud",
+            "http_url_spec": {"url": "https://hooks.example.com/x"}}, "reader", DENIED),
+    Denial("GET", "registry-webhooks/list", {}, "reader", ABSENT),
+    Denial("PATCH", "registry-webhooks/update", {"id": "{wid}", "description": "x"}, "reader", DENIED),
+    Denial("DELETE", "registry-webhooks/delete", {"id": "{wid}"}, "reader", DENIED),
+    Denial("POST", "registry-webhooks/test", {"id": "{wid}"}, "reader", DENIED),
+    Denial("POST", "webhooks", {"name": "x", "url": "https://hooks.example.com/x",
+                                "events": [{"entity": "MODEL_VERSION", "action": "CREATED"}]}, "reader", DENIED),
+    Denial("GET", "webhooks", {}, "reader", ABSENT),
+    Denial("GET", "webhooks/{mwid}", {}, "reader", NOT_FOUND),
+    Denial("PATCH", "webhooks/{mwid}", {"description": "x"}, "reader", DENIED),
+    Denial("DELETE", "webhooks/{mwid}", {}, "reader", DENIED),
+    Denial("POST", "webhooks/{mwid}/test", {}, "reader", DENIED),
 ]
 
 ACL = {"access_control_list": [{"user_name": "outsider", "permission_level": "CAN_MANAGE"}]}
@@ -99,9 +128,37 @@ PERMISSION_DENIALS = [
            NOT_FOUND),
 ]
 
+A = {**V, "alias": "challenger"}
+MODELGATE_DENIALS = [
+    Denial("POST", "alias-requests/create", A, "stranger", NOT_FOUND),
+    Denial("POST", "alias-requests/approve", A, "reader", DENIED),
+    Denial("POST", "alias-requests/reject", A, "reader", DENIED),
+    Denial("DELETE", "alias-requests/delete", {**A, "creator": "owner"}, "reader", DENIED),
+    Denial("GET", "alias-requests/list", V, "stranger", NOT_FOUND),
+    Denial("POST", "checks/report", {**V, "check": "ci/unit", "status": "success"}, "reader", DENIED),
+    Denial("GET", "checks/list", V, "stranger", NOT_FOUND),
+    Denial("GET", "policies/list", M, "stranger", NOT_FOUND),
+    Denial("POST", "policies/stage/set", {**M, "stage": "Production", "required_approvals": 2}, "reader", DENIED),
+    Denial("DELETE", "policies/stage/delete", {**M, "stage": "Production"}, "reader", DENIED),
+    Denial("POST", "policies/alias/set", {**M, "pattern": "champion"}, "reader", DENIED),
+    Denial("DELETE", "policies/alias/delete", {**M, "pattern": "champion"}, "reader", DENIED),
+    Denial("GET", "activity/list", V, "stranger", NOT_FOUND),
+    Denial("GET", "activity/export", M, "stranger", NOT_FOUND),
+    Denial("POST", "webhooks/create", {"events": ["model_version.created"], "model_name": "fraud",
+                                       "http_url_spec": {"url": "https://hooks.example.com/x"}}, "reader", DENIED),
+    Denial("GET", "webhooks/list", {}, "reader", ABSENT),
+    Denial("GET", "deliveries/list", {}, "reader", ABSENT),
+    Denial("GET", "deliveries/get", {"id": "{did}"}, "reader", NOT_FOUND),
+    Denial("POST", "deliveries/redeliver", {"webhook_id": "{wid}"}, "reader", DENIED),
+]
+
 DENIALS = [
     *[Denial(d.method, prefix + d.path, d.params, d.who, d.expect, d.settings)
       for prefix in MLFLOW_PREFIXES for d in MLFLOW_DENIALS],
+    *[Denial(d.method, "api/2.0/preview/mlflow/" + d.path, d.params, d.who, d.expect, d.settings)
+      for d in MLFLOW_DENIALS if d.path.startswith("registry-webhooks/")],
+    *[Denial(d.method, "api/2.0/modelgate/" + d.path, d.params, d.who, d.expect, d.settings)
+      for d in MODELGATE_DENIALS],
     *PERMISSION_DENIALS,
 ]
 
@@ -118,6 +175,7 @@ def _route_of(path):
     return (
         path.replace("{uid}", "<str:registered_model_id>")
         .replace("/root", "/<str:registered_model_id>")
+        .replace("{mwid}", "<str:webhook_id>")
     )
 
 
@@ -127,11 +185,37 @@ def test_every_registry_and_token_endpoint_has_a_denial_here():
 
 
 @pytest.fixture
-def fraud(no_default_level, build, grant, reviewer):
+def fraud(no_default_level, build, grant, reviewer, owner, admin_user, ctx_for):
+    """fraud (reviewer may only read it): v1 with a pending Production request and a pending
+    alias request by the owner, and a comment; a model webhook with one delivery; and a
+    registry-wide MLflow webhook. Ids the denials name are kept on the model as `refs`."""
+    from webhooks.actions import webhook_create
+    from webhooks.models import Delivery
+    from workflows import actions as workflow_actions
+
     model = build("fraud", stages=("None", "Staging"), model_tags={"team": "risk"},
                   version_tags={"k": "v"}, aliases={"champion": 1})
     grant(model, reviewer, "CAN_READ")
+    ctx = ctx_for(owner)
+    workflow_actions.transition_request_create(ctx, name="fraud", version="1", stage="Production")
+    workflow_actions.transition_request_create(ctx, name="fraud", version="1", alias="challenger")
+    comment = workflow_actions.comment_create(ctx, name="fraud", version="1", comment="owner's note")
+    hook = webhook_create(ctx, flavor="databricks", model_name="fraud", events=["MODEL_VERSION_TAG_SET"],
+                          url="https://hooks.example.com/fraud")
+    mlflow_hook = webhook_create(ctx_for(admin_user), flavor="mlflow", name="all", events=["model_version.created"],
+                                 url="https://hooks.example.com/all")
+    actions.version_tag_set(ctx, name="fraud", version="1", key="reviewed", value="yes")
+    model.refs = {"uid": model.uid, "cid": comment.pk, "wid": hook.pk, "mwid": mlflow_hook.pk,
+                  "did": Delivery.objects.get(webhook=hook).pk}
     return model
+
+
+def _fill(value, refs):
+    if isinstance(value, str):
+        return value.format(**refs) if "{" in value else value
+    if isinstance(value, dict):
+        return {k: _fill(v, refs) for k, v in value.items()}
+    return value
 
 
 def _snapshot():
@@ -149,10 +233,14 @@ def test_endpoint_refuses_a_caller_without_the_level(denial, fraud, reviewer, ou
     api = api_as(caller, prefix="/")
     before = _snapshot()
 
-    response = api.call(denial.method, denial.path.format(uid=fraud.uid), denial.params)
+    response = api.call(denial.method, _fill(denial.path, fraud.refs), _fill(denial.params, fraud.refs))
 
     if denial.expect == HIDDEN:
         assert (response.status_code, response.json_body) == (200, {})
+    elif denial.expect == ABSENT:
+        body = response.content.decode()
+        assert response.status_code == 200, body
+        assert not any(str(ref) in body for ref in (fraud.uid, fraud.refs["wid"], fraud.refs["mwid"], "fraud"))
     else:
         assert (response.status_code, response.json_body["error_code"]) == denial.expect, response.json_body
     assert _snapshot() == before
@@ -169,7 +257,7 @@ def test_token_revoke_refuses_someone_elses_token(owner, reviewer, api_as):
 
 
 ANONYMOUS_CASES = sorted(
-    {(_route_of(d.path).replace("<str:registered_model_id>", "{uid}"), d.method) for d in DENIALS}
+    {(d.path, d.method) for d in DENIALS}
     | {(route, method) for route, method in TOKEN_ROUTES}
     | {("api/2.0/permissions/registered-models/root", "GET"),
        ("api/2.0/permissions/registered-models/root/permissionLevels", "GET")}
@@ -181,7 +269,8 @@ def test_endpoint_refuses_anonymous_callers(path, method, db, owner, ctx_for):
     model = actions.model_create(ctx_for(owner), name="fraud")
     before = _snapshot()
 
-    response = MlflowApi(APIClient(), "/").call(method, path.format(uid=model.uid), {"name": "fraud"})
+    refs = {"uid": model.uid, "cid": "1", "wid": "w1", "mwid": "w1", "did": "d1"}
+    response = MlflowApi(APIClient(), "/").call(method, _fill(path, refs), {"name": "fraud"})
 
     assert response.status_code == 401, response.json_body
     assert response.json_body["error_code"] == "UNAUTHENTICATED"
