@@ -105,9 +105,8 @@ def latest_versions(viewer, name, stages=None):
     return list(qs.order_by("version"))
 
 
-def _page(queryset, max_results, page_token, limit):
-    if max_results is None:
-        raise ValueError("max_results is required")
+def page(queryset, max_results, page_token, limit):
+    """One page of `queryset` (or a list) and the opaque token of the next, if any."""
     if max_results < 1 or max_results > limit:
         raise InvalidParameterValue(
             f"Invalid value for max_results: it must be between 1 and {limit}, got {max_results}."
@@ -121,7 +120,7 @@ def _page(queryset, max_results, page_token, limit):
 def models_search(viewer, *, filter_string="", max_results=DEFAULT_MODEL_RESULTS, order_by=None, page_token=""):
     qs = access.readable(viewer, _models_for_rendering()).filter(search.model_filter(filter_string))
     qs = qs.order_by(*search.model_ordering(order_by))
-    return _page(qs, max_results, page_token, MAX_MODEL_RESULTS)
+    return page(qs, max_results, page_token, MAX_MODEL_RESULTS)
 
 
 def versions_search(viewer, *, filter_string="", max_results=DEFAULT_VERSION_RESULTS, order_by=None, page_token=""):
@@ -129,7 +128,7 @@ def versions_search(viewer, *, filter_string="", max_results=DEFAULT_VERSION_RES
     if not access.reads_everything(viewer):
         qs = qs.filter(model__in=access.readable(viewer, RegisteredModel.objects.all()))
     qs = qs.order_by(*search.version_ordering(order_by))
-    return _page(qs, max_results, page_token, MAX_VERSION_RESULTS)
+    return page(qs, max_results, page_token, MAX_VERSION_RESULTS)
 
 
 def download_uri(viewer, name, version):

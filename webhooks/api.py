@@ -2,8 +2,6 @@
 the preview aliases), MLflow 3 webhooks (/api/2.0/mlflow/webhooks), and Modelgate's own
 (/api/2.0/modelgate/webhooks/* for Jenkins targets and Modelgate events, deliveries/*)."""
 
-import base64
-import json
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.ctx import Ctx
 from registry.api import requests as msg
+from registry.selectors import page
 from registry.errors import InvalidParameterValue
 from registry.models import to_millis
 
@@ -23,28 +22,6 @@ from .models import Webhook
 DATABRICKS = ["Databricks registry webhooks"]
 MLFLOW = ["MLflow webhooks"]
 MODELGATE = ["Modelgate webhooks"]
-
-
-def _doc(request_cls, tags, *, method="POST"):
-    if method in {"GET", "DELETE"}:
-        return extend_schema(tags=tags, parameters=[request_cls] if request_cls else None, responses={200: OpenApiTypes.OBJECT})
-    return extend_schema(tags=tags, request=request_cls, responses={200: OpenApiTypes.OBJECT})
-
-
-def _page(qs, max_results, page_token, limit=1000):
-    offset = 0
-    if page_token:
-        try:
-            offset = int(json.loads(base64.urlsafe_b64decode(page_token + "=" * (-len(page_token) % 4)))["offset"])
-        except (ValueError, KeyError, TypeError):
-            raise InvalidParameterValue(f"Invalid page token '{page_token}'.") from None
-    if max_results < 1 or max_results > limit:
-        raise InvalidParameterValue(f"max_results must be between 1 and {limit}.")
-    rows = list(qs[offset: offset + max_results + 1])
-    token = ""
-    if len(rows) > max_results:
-        token = base64.urlsafe_b64encode(json.dumps({"offset": offset + max_results}).encode()).decode()
-    return rows[:max_results], token
 
 
 # Databricks registry webhooks -----------------------------------------------------------------
@@ -115,7 +92,7 @@ def registry_webhook_json(webhook):
     return body
 
 
-@_doc(RegistryWebhookCreate, DATABRICKS)
+@msg.doc(RegistryWebhookCreate, DATABRICKS)
 @api_view(["POST"])
 @transaction.atomic
 def create_registry_webhook(request):
@@ -133,7 +110,7 @@ def create_registry_webhook(request):
     return Response({"webhook": registry_webhook_json(webhook)})
 
 
-@_doc(RegistryWebhookList, DATABRICKS, method="GET")
+@msg.doc(RegistryWebhookList, DATABRICKS, method="GET")
 @api_view(["GET"])
 def list_registry_webhooks(request):
     data = msg.parse(request, RegistryWebhookList)
@@ -144,14 +121,14 @@ def list_registry_webhooks(request):
     if data["events"]:
         wanted = set(data["events"])
         webhooks = [w for w in webhooks if wanted & set(w.events)]
-    rows, token = _page(webhooks, data["max_results"], data["page_token"])
+    rows, token = page(webhooks, data["max_results"], data["page_token"], limit=1000)
     body = {"webhooks": [registry_webhook_json(w) for w in rows]}
     if token:
         body["next_page_token"] = token
     return Response(body)
 
 
-@_doc(RegistryWebhookUpdate, DATABRICKS, method="PATCH")
+@msg.doc(RegistryWebhookUpdate, DATABRICKS, method="PATCH")
 @api_view(["PATCH"])
 @transaction.atomic
 def update_registry_webhook(request):
@@ -167,7 +144,7 @@ def update_registry_webhook(request):
     return Response({"webhook": registry_webhook_json(webhook)})
 
 
-@_doc(WebhookRef, DATABRICKS, method="DELETE")
+@msg.doc(WebhookRef, DATABRICKS, method="DELETE")
 @api_view(["DELETE"])
 @transaction.atomic
 def delete_registry_webhook(request):
@@ -176,7 +153,7 @@ def delete_registry_webhook(request):
     return Response({})
 
 
-@_doc(RegistryWebhookTest, DATABRICKS)
+@msg.doc(RegistryWebhookTest, DATABRICKS)
 @api_view(["POST"])
 def test_registry_webhook(request):
     data = msg.parse(request, RegistryWebhookTest)
@@ -248,7 +225,7 @@ def mlflow_webhooks(request):
     if request.method == "GET":
         data = msg.parse(request, MlflowList)
         qs = selectors.manageable_webhooks(request.user).filter(flavor=Webhook.MLFLOW).order_by("created_at", "id")
-        rows, token = _page(qs, data["max_results"], data["page_token"])
+        rows, token = page(qs, data["max_results"], data["page_token"], limit=1000)
         body = {"webhooks": [mlflow_webhook_json(w) for w in rows]}
         if token:
             body["next_page_token"] = token
@@ -283,7 +260,7 @@ def mlflow_webhook(request, webhook_id):
     return Response({"webhook": mlflow_webhook_json(webhook)})
 
 
-@_doc(MlflowTest, MLFLOW)
+@msg.doc(MlflowTest, MLFLOW)
 @api_view(["POST"])
 def test_mlflow_webhook(request, webhook_id):
     data = msg.parse(request, MlflowTest)
@@ -335,7 +312,7 @@ def modelgate_webhook_json(webhook):
     return body
 
 
-@_doc(ModelgateWebhookCreate, MODELGATE)
+@msg.doc(ModelgateWebhookCreate, MODELGATE)
 @api_view(["POST"])
 @transaction.atomic
 def create_modelgate_webhook(request):
@@ -363,7 +340,7 @@ def create_modelgate_webhook(request):
     return Response({"webhook": modelgate_webhook_json(webhook)})
 
 
-@_doc(None, MODELGATE, method="GET")
+@msg.doc(None, MODELGATE, method="GET")
 @api_view(["GET"])
 def list_modelgate_webhooks(request):
     webhooks = selectors.manageable_webhooks(request.user).order_by("created_at", "id")
@@ -410,19 +387,19 @@ def delivery_json(delivery, *, attempts=None):
     return body
 
 
-@_doc(DeliveryList, MODELGATE, method="GET")
+@msg.doc(DeliveryList, MODELGATE, method="GET")
 @api_view(["GET"])
 def list_deliveries(request):
     data = msg.parse(request, DeliveryList)
     qs = selectors.deliveries(request.user, webhook_id=data["webhook_id"], status=data["status"], event=data["event"])
-    rows, token = _page(qs, data["max_results"], data["page_token"])
+    rows, token = page(qs, data["max_results"], data["page_token"], limit=1000)
     body = {"deliveries": [delivery_json(d) for d in rows]}
     if token:
         body["next_page_token"] = token
     return Response(body)
 
 
-@_doc(DeliveryRef, MODELGATE, method="GET")
+@msg.doc(DeliveryRef, MODELGATE, method="GET")
 @api_view(["GET"])
 def get_delivery(request):
     data = msg.parse(request, DeliveryRef)
@@ -430,7 +407,7 @@ def get_delivery(request):
     return Response({"delivery": delivery_json(delivery, attempts=list(delivery.attempt_log.all()))})
 
 
-@_doc(Redeliver, MODELGATE)
+@msg.doc(Redeliver, MODELGATE)
 @api_view(["POST"])
 def redeliver(request):
     data = msg.parse(request, Redeliver)

@@ -8,8 +8,6 @@ from datetime import datetime, timezone as dt_timezone
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -27,12 +25,6 @@ from . import actions, render, selectors
 
 DATABRICKS = ["Databricks registry"]
 MODELGATE = ["Modelgate governance"]
-
-
-def _doc(request_cls, tags, *, method="POST"):
-    if method in {"GET", "DELETE"}:
-        return extend_schema(tags=tags, parameters=[request_cls] if request_cls else None, responses={200: OpenApiTypes.OBJECT})
-    return extend_schema(tags=tags, request=request_cls, responses={200: OpenApiTypes.OBJECT})
 
 
 def _str(**kw):
@@ -87,7 +79,7 @@ def _outcome_response(viewer, outcome):
 
 # Databricks transition requests ---------------------------------------------------------------
 
-@_doc(StageTarget, DATABRICKS)
+@msg.doc(StageTarget, DATABRICKS)
 @api_view(["POST"])
 @transaction.atomic
 def create_transition_request(request):
@@ -99,7 +91,7 @@ def create_transition_request(request):
     return Response({"request": render.request_json(request.user, req)})
 
 
-@_doc(ApproveStage, DATABRICKS)
+@msg.doc(ApproveStage, DATABRICKS)
 @api_view(["POST"])
 def approve_transition_request(request):
     data = msg.parse(request, ApproveStage)
@@ -111,7 +103,7 @@ def approve_transition_request(request):
     return _outcome_response(request.user, outcome)
 
 
-@_doc(StageTarget, DATABRICKS)
+@msg.doc(StageTarget, DATABRICKS)
 @api_view(["POST"])
 def reject_transition_request(request):
     data = msg.parse(request, StageTarget)
@@ -123,7 +115,7 @@ def reject_transition_request(request):
     return _outcome_response(request.user, outcome)
 
 
-@_doc(RequestList, DATABRICKS, method="GET")
+@msg.doc(RequestList, DATABRICKS, method="GET")
 @api_view(["GET"])
 def list_transition_requests(request):
     data = msg.parse(request, RequestList)
@@ -131,7 +123,7 @@ def list_transition_requests(request):
     return Response({"requests": [render.request_json(request.user, r) for r in reqs]})
 
 
-@_doc(CancelStage, DATABRICKS, method="DELETE")
+@msg.doc(CancelStage, DATABRICKS, method="DELETE")
 @api_view(["DELETE"])
 def delete_transition_request(request):
     data = msg.parse(request, CancelStage)
@@ -143,7 +135,7 @@ def delete_transition_request(request):
     return _outcome_response(request.user, outcome)
 
 
-@_doc(msg.TransitionStage, DATABRICKS)
+@msg.doc(msg.TransitionStage, DATABRICKS)
 @api_view(["POST"])
 @transaction.atomic
 def transition_stage_databricks(request):
@@ -177,7 +169,7 @@ class CommentRef(serializers.Serializer):
     id = _str()
 
 
-@_doc(CommentCreate, DATABRICKS)
+@msg.doc(CommentCreate, DATABRICKS)
 @api_view(["POST"])
 @transaction.atomic
 def create_comment(request):
@@ -188,7 +180,7 @@ def create_comment(request):
     return Response({"comment": render.comment_json(request.user, row)})
 
 
-@_doc(CommentUpdate, DATABRICKS, method="PATCH")
+@msg.doc(CommentUpdate, DATABRICKS, method="PATCH")
 @api_view(["PATCH"])
 @transaction.atomic
 def update_comment(request):
@@ -197,7 +189,7 @@ def update_comment(request):
     return Response({"comment": render.comment_json(request.user, row)})
 
 
-@_doc(CommentRef, DATABRICKS, method="DELETE")
+@msg.doc(CommentRef, DATABRICKS, method="DELETE")
 @api_view(["DELETE"])
 @transaction.atomic
 def delete_comment(request):
@@ -208,7 +200,7 @@ def delete_comment(request):
 
 # Modelgate: alias requests ------------------------------------------------------------------------
 
-@_doc(AliasTarget, MODELGATE)
+@msg.doc(AliasTarget, MODELGATE)
 @api_view(["POST"])
 @transaction.atomic
 def create_alias_request(request):
@@ -220,7 +212,7 @@ def create_alias_request(request):
     return Response({"request": render.request_json(request.user, req)})
 
 
-@_doc(AliasTarget, MODELGATE)
+@msg.doc(AliasTarget, MODELGATE)
 @api_view(["POST"])
 def approve_alias_request(request):
     data = msg.parse(request, AliasTarget)
@@ -232,7 +224,7 @@ def approve_alias_request(request):
     return _outcome_response(request.user, outcome)
 
 
-@_doc(AliasTarget, MODELGATE)
+@msg.doc(AliasTarget, MODELGATE)
 @api_view(["POST"])
 def reject_alias_request(request):
     data = msg.parse(request, AliasTarget)
@@ -244,7 +236,7 @@ def reject_alias_request(request):
     return _outcome_response(request.user, outcome)
 
 
-@_doc(CancelAlias, MODELGATE, method="DELETE")
+@msg.doc(CancelAlias, MODELGATE, method="DELETE")
 @api_view(["DELETE"])
 def delete_alias_request(request):
     data = msg.parse(request, CancelAlias)
@@ -256,7 +248,7 @@ def delete_alias_request(request):
     return _outcome_response(request.user, outcome)
 
 
-@_doc(RequestList, MODELGATE, method="GET")
+@msg.doc(RequestList, MODELGATE, method="GET")
 @api_view(["GET"])
 def list_alias_requests(request):
     data = msg.parse(request, RequestList)
@@ -291,7 +283,7 @@ def check_json(check):
     }
 
 
-@_doc(CheckReport, MODELGATE)
+@msg.doc(CheckReport, MODELGATE)
 @api_view(["POST"])
 @transaction.atomic
 def report_check(request):
@@ -303,7 +295,7 @@ def report_check(request):
     return Response({"check": check_json(row)})
 
 
-@_doc(VersionRef, MODELGATE, method="GET")
+@msg.doc(VersionRef, MODELGATE, method="GET")
 @api_view(["GET"])
 def list_checks(request):
     data = msg.parse(request, VersionRef)
@@ -361,7 +353,7 @@ def _policy_fields(data, skip):
     return fields
 
 
-@_doc(StagePolicyIn, MODELGATE)
+@msg.doc(StagePolicyIn, MODELGATE)
 @api_view(["POST"])
 @transaction.atomic
 def set_stage_policy(request):
@@ -375,7 +367,7 @@ def set_stage_policy(request):
     return Response({"stage_policy": actions.stage_policy_json(policy)})
 
 
-@_doc(StagePolicyRef, MODELGATE, method="DELETE")
+@msg.doc(StagePolicyRef, MODELGATE, method="DELETE")
 @api_view(["DELETE"])
 @transaction.atomic
 def delete_stage_policy(request):
@@ -384,7 +376,7 @@ def delete_stage_policy(request):
     return Response({})
 
 
-@_doc(AliasPolicyIn, MODELGATE)
+@msg.doc(AliasPolicyIn, MODELGATE)
 @api_view(["POST"])
 @transaction.atomic
 def set_alias_policy(request):
@@ -396,7 +388,7 @@ def set_alias_policy(request):
     return Response({"alias_policy": actions.alias_policy_json(policy)})
 
 
-@_doc(AliasPolicyRef, MODELGATE, method="DELETE")
+@msg.doc(AliasPolicyRef, MODELGATE, method="DELETE")
 @api_view(["DELETE"])
 @transaction.atomic
 def delete_alias_policy(request):
@@ -405,7 +397,7 @@ def delete_alias_policy(request):
     return Response({})
 
 
-@_doc(PolicyList, MODELGATE, method="GET")
+@msg.doc(PolicyList, MODELGATE, method="GET")
 @api_view(["GET"])
 def list_policies(request):
     data = msg.parse(request, PolicyList)
@@ -418,7 +410,7 @@ def list_policies(request):
 
 # Modelgate: activity ----------------------------------------------------------------------------
 
-@_doc(VersionRef, MODELGATE, method="GET")
+@msg.doc(VersionRef, MODELGATE, method="GET")
 @api_view(["GET"])
 def version_activity(request):
     data = msg.parse(request, VersionRef)
@@ -437,7 +429,7 @@ class ExportRequest(serializers.Serializer):
     until = serializers.DateTimeField(required=False)
 
 
-@_doc(ExportRequest, MODELGATE, method="GET")
+@msg.doc(ExportRequest, MODELGATE, method="GET")
 @api_view(["GET"])
 def export_activity(request):
     """JSON Lines, one activity-log row per line with its hashes, oldest first, streamed."""

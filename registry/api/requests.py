@@ -1,9 +1,20 @@
 """Request messages of the MLflow registry API, as DRF serializers: they validate input and
 document it in the OpenAPI schema. Field names and required-ness follow model_registry.proto."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from registry.errors import InvalidParameterValue
+
+
+def doc(request_cls, tags, *, method="POST"):
+    """The OpenAPI description of an endpoint: its request message (query parameters for GET
+    and DELETE, a JSON body otherwise) and a JSON object response."""
+    if method in {"GET", "DELETE"}:
+        parameters = [request_cls] if request_cls else None
+        return extend_schema(tags=tags, parameters=parameters, responses={200: OpenApiTypes.OBJECT})
+    return extend_schema(tags=tags, request=request_cls, responses={200: OpenApiTypes.OBJECT})
 
 
 class TagIn(serializers.Serializer):

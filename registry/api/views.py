@@ -17,9 +17,7 @@ TAG = ["MLflow model registry"]
 
 
 def _doc(request_cls, *, method="POST"):
-    if method in {"GET", "DELETE"}:
-        return extend_schema(tags=TAG, parameters=[request_cls], responses={200: OpenApiTypes.OBJECT})
-    return extend_schema(tags=TAG, request=request_cls, responses={200: OpenApiTypes.OBJECT})
+    return msg.doc(request_cls, TAG, method=method)
 
 
 def _write(fn):
