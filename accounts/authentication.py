@@ -1,13 +1,16 @@
 """API authentication: Bearer tokens (MLFLOW_TRACKING_TOKEN, databricks-sdk PAT) and HTTP Basic
 with a password (MLFLOW_TRACKING_USERNAME/PASSWORD). The admin uses sessions."""
 
+import hashlib
+import hmac
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken, hash_token
+from .models import ApiToken, User, hash_token
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -47,6 +50,26 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
 class PasswordBasicAuthentication(authentication.BasicAuthentication):
     """HTTP Basic with a user's password. Service accounts are refused by the auth backend
-    (accounts.backends), since they have no password login."""
+    (accounts.backends), since they have no password login.
+
+    Checking a password costs Django's full PBKDF2 (~0.3 s here), and the mlflow client sends
+    the credentials on every call, so a verified username+password is remembered for
+    MODELGATE_BASIC_AUTH_CACHE_SECONDS (keyed by a keyed hash, never the password itself);
+    the user is still loaded, and must still be active, on every request."""
 
     www_authenticate_realm = "modelgate"
+
+    def authenticate_credentials(self, userid, password, request=None):
+        seconds = settings.MODELGATE_BASIC_AUTH_CACHE_SECONDS
+        key = "basic-auth:" + hmac.new(
+            settings.SECRET_KEY.encode(), f"{userid}\x00{password}".encode(), hashlib.sha256
+        ).hexdigest()
+        user_pk = cache.get(key) if seconds else None
+        if user_pk is not None:
+            user = User.objects.filter(pk=user_pk, is_active=True, is_service_account=False).first()
+            if user is not None and user.get_username() == userid:
+                return user, None
+        user, auth = super().authenticate_credentials(userid, password, request)
+        if seconds:
+            cache.set(key, user.pk, seconds)
+        return user, auth

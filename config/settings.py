@@ -178,6 +178,8 @@ CELERY_TIMEZONE = "UTC"
 # Local filesystem sources (/path, file://) are refused unless this is set: a registry shared
 # by a team must not point at one machine's disk.
 MODELGATE_ALLOW_LOCAL_SOURCES = env_bool("MODELGATE_ALLOW_LOCAL_SOURCES", False)
+# How long a verified Basic-auth username+password is remembered (0: check every request).
+MODELGATE_BASIC_AUTH_CACHE_SECONDS = int(os.environ.get("MODELGATE_BASIC_AUTH_CACHE_SECONDS", "60"))
 # How long a token's last_used_at may lag, so the hot alias lookup does not write every call.
 MODELGATE_TOKEN_TOUCH_SECONDS = int(os.environ.get("MODELGATE_TOKEN_TOUCH_SECONDS", "60"))
 

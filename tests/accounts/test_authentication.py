@@ -154,3 +154,42 @@ def test_a_service_account_cannot_use_basic_auth_even_with_a_password(ci_bot):
 
 def test_a_token_is_not_a_basic_auth_password(owner, owner_token):
     assert_unauthenticated(get_with(basic("owner", owner_token[1])))
+
+
+def test_a_verified_basic_password_is_not_hashed_again_on_the_next_request(owner, monkeypatch):
+    """Django's PBKDF2 costs ~0.3 s per check and the mlflow client sends Basic credentials on
+    every call: a verified username+password is remembered for a minute."""
+    import base64
+
+    from django.contrib.auth import backends
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    cache.clear()
+    checks = []
+    original = backends.ModelBackend.authenticate
+
+    def counting(self, request, username=None, password=None, **kwargs):
+        checks.append(username)
+        return original(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(backends.ModelBackend, "authenticate", counting)
+    client = APIClient()
+    good = base64.b64encode(b"owner:owner-pw-123").decode()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {good}")
+    for _ in range(3):
+        assert client.get("/api/2.0/mlflow/registered-models/search").status_code == 200
+    assert checks == ["owner"]
+
+    # A wrong password is checked (and refused) every time, never served from the cache.
+    bad = base64.b64encode(b"owner:wrong").decode()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {bad}")
+    assert client.get("/api/2.0/mlflow/registered-models/search").status_code == 401
+    assert client.get("/api/2.0/mlflow/registered-models/search").status_code == 401
+    assert checks == ["owner", "owner", "owner"]
+
+    # Deactivating the user takes effect at once.
+    owner.is_active = False
+    owner.save()
+    client.credentials(HTTP_AUTHORIZATION=f"Basic {good}")
+    assert client.get("/api/2.0/mlflow/registered-models/search").status_code == 401
