@@ -34,6 +34,11 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+        # ORM calls made while Playwright's loop runs get their own connection (Django keys
+        # connections by async context); close it, or it outlives the test database.
+        from django.db import connections
+
+        connections.close_all()
 
 
 def _staff(username, password):
