@@ -192,13 +192,14 @@ def webhook_delete(ctx, *, webhook_id, flavor=None):
 
 def webhook_disable(webhook, *, reason):
     """The system turns off a webhook that keeps failing (or answered 410), on the record.
-    Called inside the settling transaction."""
-    Webhook.objects.filter(pk=webhook.pk).update(status=Webhook.DISABLED, updated_at=timezone.now())
-    webhook.refresh_from_db()
-    record(
-        Ctx.system(), event=ev.WEBHOOK_DISABLED, model=webhook.model, target=webhook.id,
-        comment=f"Disabled: {reason}.", before={"status": Webhook.ACTIVE}, after=snapshot(webhook),
-    )
+    Usually called inside the settling transaction; atomic on its own too."""
+    with transaction.atomic():
+        Webhook.objects.filter(pk=webhook.pk).update(status=Webhook.DISABLED, updated_at=timezone.now())
+        webhook.refresh_from_db()
+        record(
+            Ctx.system(), event=ev.WEBHOOK_DISABLED, model=webhook.model, target=webhook.id,
+            comment=f"Disabled: {reason}.", before={"status": Webhook.ACTIVE}, after=snapshot(webhook),
+        )
 
 
 # Test events ------------------------------------------------------------------------------------
