@@ -225,4 +225,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.sweep_deliveries",
         "schedule": MODELGATE_WEBHOOK_SWEEP_SECONDS,
     },
+    # Pending requests whose version moved or was deleted are closed by the system.
+    "close-stale-transition-requests": {
+        "task": "workflows.tasks.close_stale_requests",
+        "schedule": float(os.environ.get("MODELGATE_STALE_REQUEST_SWEEP_SECONDS", "60")),
+    },
 }

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.levels import Level
@@ -155,6 +156,35 @@ def _close_if_stale(ctx, req, mv):
         after=_request_snapshot(req),
     )
     return Outcome(req, activity, closed=True)
+
+
+def transition_request_close_stale(ctx, *, request_id):
+    """Close one pending request whose version was deleted, or (a stage request) moved since
+    it was made, with a system comment. The system runs this for every stale request
+    (workflows.tasks.close_stale_requests); a review of a stale request closes it too.
+    Returns the Outcome, or None when the request is no longer pending or still holds."""
+    with transaction.atomic():
+        req = TransitionRequest.objects.select_related("model").filter(pk=request_id).first()
+        if req is None:
+            raise ResourceDoesNotExist(f"Transition request {request_id} not found")
+        model = _lock_model(ctx, req.model.name)
+        req = (
+            TransitionRequest.objects.select_for_update(of=("self",))
+            .select_related("created_by", "model", "version").get(pk=request_id)
+        )
+        if req.model_id != model.pk or not req.is_pending:
+            return None
+        return _close_if_stale(ctx, req, req.version)
+
+
+def stale_request_ids(limit=500):
+    """Pending requests whose version was deleted or (stage requests) has moved."""
+    moved = ~Q(to_stage="") & ~Q(version__current_stage=F("from_stage"))
+    return list(
+        TransitionRequest.objects.filter(status=TransitionRequest.PENDING)
+        .filter(Q(version__deleted_at__isnull=False) | moved)
+        .order_by("created_at").values_list("pk", flat=True)[:limit]
+    )
 
 
 def transition_approve(ctx, *, name, version, stage="", alias="", archive_existing_versions=False, comment=""):

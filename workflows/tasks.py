@@ -16,3 +16,13 @@ def record_check(*, model_uid, name, version, check, status, details_url="", sum
         Ctx.system(), name=model.name, version=version, check=check, status=status,
         details_url=details_url, summary=summary,
     )
+
+
+@shared_task(ignore_result=True)
+def close_stale_requests():
+    """Beat: close the pending requests whose version moved or was deleted, one action each."""
+    closed = 0
+    for request_id in actions.stale_request_ids():
+        if actions.transition_request_close_stale(Ctx.system(), request_id=request_id) is not None:
+            closed += 1
+    return closed

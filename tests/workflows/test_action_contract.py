@@ -58,6 +58,10 @@ CASES = [
     Case("transition_request_cancel", events.TRANSITION_REQUEST_CANCELLED,
          lambda ctx: actions.transition_request_cancel(ctx, name="fraud", version="2", stage="Production", creator="owner"),
          lambda ctx: actions.transition_request_cancel(ctx, name="fraud", version="2", stage="Production", creator="nobody")),
+    Case("transition_request_close_stale", events.TRANSITION_REQUEST_CLOSED,
+         lambda ctx: actions.transition_request_close_stale(
+             ctx, request_id=TransitionRequest.objects.get(to_stage="Archived").pk),
+         lambda ctx: actions.transition_request_close_stale(ctx, request_id=999999)),
     Case("comment_create", events.COMMENT_CREATED,
          lambda ctx: actions.comment_create(ctx, name="fraud", version="1", comment="looks fine"),
          lambda ctx: actions.comment_create(ctx, name="fraud", version="1", comment="")),
@@ -87,8 +91,9 @@ CASES = [
 
 @pytest.fixture
 def world(ctx_for, owner, reviewer, admin_user):
-    """fraud v1 in Production, v2 with a pending Production request by owner, a comment by
-    owner, a Production policy and a champion alias policy; reviewer may approve; and a
+    """fraud v1 (moved Production -> Staging, leaving a stale Archived request), v2 with a
+    pending Production request by owner, a comment by owner, a Production policy and a
+    champion alias policy; reviewer may approve; and a
     registry-wide webhook on every event, so each activity makes one delivery."""
     ctx = ctx_for(owner)
     model = registry_actions.model_create(ctx, name="fraud")
@@ -103,6 +108,9 @@ def world(ctx_for, owner, reviewer, admin_user):
     actions.alias_policy_set(ctx, name="fraud", pattern="champion")
     actions.transition_request_create(ctx, name="fraud", version="2", stage="Production")
     actions.comment_create(ctx, name="fraud", version="1", comment="first")
+    # A request made stale: v1 was asked to go Production -> Archived, then moved to Staging.
+    actions.transition_request_create(ctx, name="fraud", version="1", stage="Archived")
+    registry_actions.version_transition(ctx, name="fraud", version="1", stage="Staging")
     webhook_create(
         ctx_for(admin_user), flavor="modelgate", events=sorted(events.ALL),
         url="https://hooks.example.com/modelgate",
@@ -137,7 +145,8 @@ def test_every_public_workflow_action_has_a_contract_case():
     public = {
         name for name, fn in inspect.getmembers(actions, inspect.isfunction)
         if fn.__module__ == actions.__name__ and not name.startswith("_")
-        and name not in {"stage_policy_json", "alias_policy_json"}  # renderers, not writes
+        # renderers and a query, not writes
+        and name not in {"stage_policy_json", "alias_policy_json", "stale_request_ids"}
     }
     assert public == {case.action for case in CASES}
 

@@ -391,3 +391,38 @@ def test_a_body_that_is_not_a_json_object_gets_400(fraud, api_as, owner, raw):
     assert response.status_code == 400
     assert json.loads(response.content)["error_code"] == "INVALID_PARAMETER_VALUE"
     assert not TransitionRequest.objects.exists()
+
+
+def test_the_system_closes_requests_whose_version_moved_or_was_deleted(db, ctx_for, owner):
+    """workflows.tasks.close_stale_requests (beat) closes them with a system comment, one
+    activity each, and leaves requests that still hold alone."""
+    from registry import actions as registry_actions
+    from registry.models import Activity
+    from workflows import actions as workflow_actions
+    from workflows.models import TransitionRequest
+    from workflows.tasks import close_stale_requests
+
+    ctx = ctx_for(owner)
+    registry_actions.model_create(ctx, name="stale")
+    for _ in range(3):
+        registry_actions.version_create(ctx, name="stale", source="s3://b/x")
+    moved = workflow_actions.transition_request_create(ctx, name="stale", version="1", stage="Production")
+    deleted = workflow_actions.transition_request_create(ctx, name="stale", version="2", stage="Staging")
+    holds = workflow_actions.transition_request_create(ctx, name="stale", version="3", stage="Staging")
+    alias = workflow_actions.transition_request_create(ctx, name="stale", version="1", alias="challenger")
+    registry_actions.version_transition(ctx, name="stale", version="1", stage="Staging")
+    registry_actions.version_delete(ctx, name="stale", version="2")
+
+    assert close_stale_requests() == 2
+
+    for req in (moved, deleted, holds, alias):
+        req.refresh_from_db()
+    assert (moved.status, deleted.status) == (TransitionRequest.CLOSED, TransitionRequest.CLOSED)
+    assert "moved from None to Staging" in moved.system_comment
+    assert "was deleted" in deleted.system_comment
+    # An alias request does not depend on the version's stage; v3's request still holds.
+    assert (holds.status, alias.status) == (TransitionRequest.PENDING, TransitionRequest.PENDING)
+    closed = Activity.objects.filter(event="transition_request.closed")
+    assert sorted(a.version for a in closed) == [1, 2]
+    assert {a.actor for a in closed} == {"system"}
+    assert close_stale_requests() == 0
