@@ -1,33 +1,46 @@
-"""Writes on accounts: API tokens.
-
-Token events are not in the registry's activity log yet: the log lives in `registry`, and
-imports point `registry -> accounts`, never back.
-"""
+"""Writes on accounts: API tokens. Each is recorded in the activity log (never the secret)."""
 
 from django.db import transaction
 from django.utils import timezone
 
+from . import audit
 from .models import ApiToken, hash_token
+
+# Names from the event vocabulary (registry/events.py), which accounts cannot import.
+TOKEN_CREATED = "api_token.created"
+TOKEN_REVOKED = "api_token.revoked"
+
+
+def _snapshot(token):
+    return {
+        "token_id": token.pk, "name": token.name, "prefix": token.prefix, "user": token.user.username,
+        "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+    }
 
 
 def token_create(ctx, *, user, name, expires_at=None):
-    """Create a token for `user`. Returns (token, raw); the raw value is never stored."""
+    """Create a token for `user`. Returns (token, raw); only the raw value's SHA-256 is
+    stored, and the log records the token's prefix."""
     raw = ApiToken.generate_raw()
-    token = ApiToken.objects.create(
-        user=user,
-        name=name or "default",
-        prefix=raw[:12],
-        token_hash=hash_token(raw),
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user,
+            name=name or "default",
+            prefix=raw[:12],
+            token_hash=hash_token(raw),
+            expires_at=expires_at,
+        )
+        audit.record(ctx, event=TOKEN_CREATED, target=token.prefix, after=_snapshot(token))
     return token, raw
 
 
 def token_revoke(ctx, *, token):
-    """Revoke a token; revoking twice is harmless."""
+    """Revoke a token; revoking twice is harmless (and recorded once)."""
     with transaction.atomic():
         updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-    token.refresh_from_db()
+        token.refresh_from_db()
+        if updated:
+            audit.record(ctx, event=TOKEN_REVOKED, target=token.prefix, before=_snapshot(token))
     return updated == 1

@@ -7,8 +7,12 @@ class RegistryConfig(AppConfig):
     verbose_name = "Model registry"
 
     def ready(self):
+        from accounts import audit
+
         from . import activity, lookups
 
         lookups.register()
+        # accounts' actions (tokens) record through the registry's activity log.
+        audit.install(activity.record)
         # Re-seed the activity chain head after a flush (see activity.seed_head).
         post_migrate.connect(activity.seed_head, sender=self)

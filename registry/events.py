@@ -25,6 +25,10 @@ ALIAS_DELETED = "model_version_alias.deleted"
 MODEL_PERMISSIONS_CHANGED = "registered_model_permissions.changed"
 REGISTRY_PERMISSIONS_CHANGED = "registry_permissions.changed"
 
+# Accounts (accounts/actions.py names these as strings: it cannot import this module).
+TOKEN_CREATED = "api_token.created"
+TOKEN_REVOKED = "api_token.revoked"
+
 # Governance (the workflows app). A request targets a stage or an alias.
 TRANSITION_REQUEST_CREATED = "transition_request.created"
 TRANSITION_REQUEST_REVIEWED = "transition_request.reviewed"  # an approval short of quorum

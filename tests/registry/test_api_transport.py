@@ -110,7 +110,7 @@ def test_the_request_id_and_token_are_recorded_in_the_activity(api):
     )
 
     assert response["X-Request-Id"] == "req-123"
-    activity = Activity.objects.get()
+    activity = Activity.objects.get(event="registered_model.created")
     assert activity.request_id == "req-123"
     assert activity.via == "api"
     assert activity.actor == "owner"
@@ -130,4 +130,4 @@ def test_an_unexpected_crash_is_a_json_500_and_the_write_is_rolled_back(api):
 
     assert_json_error(response, 500, "INTERNAL_ERROR")
     assert not RegisteredModel.objects.exists()
-    assert not Activity.objects.exists()
+    assert not Activity.objects.filter(event="registered_model.created").exists()

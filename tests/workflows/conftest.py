@@ -25,7 +25,8 @@ def stage_of(number, name="fraud"):
 
 
 def events_since(seq, **filters):
-    rows = Activity.objects.filter(seq__gt=seq, **filters).order_by("seq")
+    # Tokens the test issues to its callers along the way are the test's doing, not the call's.
+    rows = Activity.objects.filter(seq__gt=seq, **filters).exclude(event__startswith="api_token.").order_by("seq")
     return list(rows.values_list("event", flat=True))
 
 

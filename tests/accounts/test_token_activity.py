@@ -1,0 +1,45 @@
+"""Token changes are on the record: who created or revoked which token (by prefix), never
+the secret."""
+
+from accounts import actions
+from accounts.ctx import Ctx
+from registry import events
+from registry.models import Activity
+
+
+def test_creating_a_token_records_its_prefix_but_never_the_secret(owner):
+    token, raw = actions.token_create(Ctx(user=owner), user=owner, name="laptop")
+
+    row = Activity.objects.get(event=events.TOKEN_CREATED)
+    assert (row.actor, row.target, row.after["name"], row.after["user"]) == ("owner", token.prefix, "laptop", "owner")
+    assert raw not in str(row.after) and raw not in row.hash
+    assert actions.TOKEN_CREATED in events.ALL and actions.TOKEN_REVOKED in events.ALL
+
+
+def test_revoking_a_token_is_recorded_once(owner, admin_user):
+    token, _ = actions.token_create(Ctx(user=owner), user=owner, name="ci")
+
+    assert actions.token_revoke(Ctx(user=admin_user), token=token) is True
+    assert actions.token_revoke(Ctx(user=admin_user), token=token) is False
+
+    (row,) = Activity.objects.filter(event=events.TOKEN_REVOKED)
+    assert (row.actor, row.target, row.before["token_id"]) == ("admin", token.prefix, token.pk)
+
+
+def test_a_token_whose_activity_cannot_be_recorded_is_not_created(owner):
+    import pytest
+
+    from accounts.models import ApiToken
+    from registry.activity import activity_recorded
+
+    def refuse(activity, **kwargs):
+        raise RuntimeError("log down")
+
+    activity_recorded.connect(refuse, dispatch_uid="token_activity.refuse")
+    try:
+        with pytest.raises(RuntimeError):
+            actions.token_create(Ctx(user=owner), user=owner, name="x")
+    finally:
+        activity_recorded.disconnect(dispatch_uid="token_activity.refuse")
+    assert not ApiToken.objects.exists()
+    assert not Activity.objects.filter(event=events.TOKEN_CREATED).exists()
