@@ -203,3 +203,27 @@ def workspace_as(live_server, client_env, issue_token):
         ))
 
     return make
+
+
+# The action contract ------------------------------------------------------------------------------
+
+class SubscriberDown(Exception):
+    """Raised by `failing_subscriber`: the activity could not be handed on."""
+
+
+@pytest.fixture
+def failing_subscriber():
+    """A subscriber of activity_recorded (where the webhook outbox hooks in) that fails, for
+    one test: an action whose activity cannot be handed on must change nothing. Yields the
+    events it saw."""
+    from registry.activity import activity_recorded
+
+    calls = []
+
+    def refuse(activity, **kwargs):
+        calls.append(activity.event)
+        raise SubscriberDown(f"cannot take {activity.event}")
+
+    activity_recorded.connect(refuse, dispatch_uid="tests.failing_subscriber")
+    yield calls
+    activity_recorded.disconnect(dispatch_uid="tests.failing_subscriber")

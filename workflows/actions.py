@@ -412,75 +412,63 @@ def _validate(policy):
         raise InvalidParameterValue("required_checks must be a list of check names.")
 
 
+def _save_policy(ctx, name, policy_class, key, fields, event, to_json):
+    """Create or replace the policy of `policy_class` identified by `key` on a model (or
+    registry-wide), recorded with its before and after."""
+    with transaction.atomic():
+        model = _policy_scope(ctx, name)
+        policy = policy_class.objects.select_for_update().filter(model=model, **key).first()
+        before = None if policy is None else to_json(policy)
+        policy = policy or policy_class(model=model, **key)
+        for field, value in fields.items():
+            setattr(policy, field, value)
+        policy.updated_at = timezone.now()
+        _validate(policy)
+        policy.save()
+        record(ctx, event=event, model=model, target=next(iter(key.values())), before=before, after=to_json(policy))
+    return policy
+
+
+def _delete_policy(ctx, name, policy_class, key, event, to_json):
+    with transaction.atomic():
+        model = _policy_scope(ctx, name)
+        policy = policy_class.objects.select_for_update().filter(model=model, **key).first()
+        if policy is None:
+            return
+        before = to_json(policy)
+        policy.delete()
+        record(ctx, event=event, model=model, target=next(iter(key.values())), before=before)
+
+
 def stage_policy_set(ctx, *, name="", stage, **fields):
     """Create or replace the policy for moves into `stage` (a model's, or registry-wide)."""
     stage = validators.stage(stage)
     if stage not in {"Staging", "Production"}:
         raise InvalidParameterValue("Stage policies apply to Staging or Production.")
-    with transaction.atomic():
-        model = _policy_scope(ctx, name)
-        policy = StagePolicy.objects.select_for_update().filter(model=model, stage=stage).first()
-        before = None if policy is None else stage_policy_json(policy)
-        policy = policy or StagePolicy(model=model, stage=stage)
-        for key, value in fields.items():
-            setattr(policy, key, value)
-        policy.updated_at = timezone.now()
-        _validate(policy)
-        policy.save()
-        record(
-            ctx, event=events.STAGE_POLICY_CHANGED, model=model, target=stage,
-            before=before, after=stage_policy_json(policy),
-        )
-    return policy
+    return _save_policy(ctx, name, StagePolicy, {"stage": stage}, fields,
+                        events.STAGE_POLICY_CHANGED, stage_policy_json)
 
 
 def stage_policy_delete(ctx, *, name="", stage):
-    stage = validators.stage(stage)
-    with transaction.atomic():
-        model = _policy_scope(ctx, name)
-        policy = StagePolicy.objects.select_for_update().filter(model=model, stage=stage).first()
-        if policy is None:
-            return
-        before = stage_policy_json(policy)
-        policy.delete()
-        record(ctx, event=events.STAGE_POLICY_CHANGED, model=model, target=stage, before=before)
+    _delete_policy(ctx, name, StagePolicy, {"stage": validators.stage(stage)},
+                   events.STAGE_POLICY_CHANGED, stage_policy_json)
 
 
 def alias_policy_set(ctx, *, name="", pattern, **fields):
     """Protect alias names matching `pattern` (fnmatch, e.g. `champion`, `prod-*`)."""
     if not pattern or len(pattern) > 255:
         raise InvalidParameterValue("Alias pattern must be 1 to 255 characters.")
-    level = fields.get("required_level")
-    if level is not None and Level.parse(level) is None:
-        raise InvalidParameterValue(f"Invalid required_level '{level}'.")
-    with transaction.atomic():
-        model = _policy_scope(ctx, name)
-        policy = AliasPolicy.objects.select_for_update().filter(model=model, pattern=pattern).first()
-        before = None if policy is None else alias_policy_json(policy)
-        policy = policy or AliasPolicy(model=model, pattern=pattern)
-        for key, value in fields.items():
-            setattr(policy, key, value)
-        if level is not None:
-            policy.required_level = Level.parse(level).name
-        policy.updated_at = timezone.now()
-        _validate(policy)
-        policy.save()
-        record(
-            ctx, event=events.ALIAS_POLICY_CHANGED, model=model, target=pattern,
-            before=before, after=alias_policy_json(policy),
-        )
-    return policy
+    if "required_level" in fields:
+        level = Level.parse(fields["required_level"])
+        if level is None:
+            raise InvalidParameterValue(f"Invalid required_level '{fields['required_level']}'.")
+        fields = {**fields, "required_level": level.name}
+    return _save_policy(ctx, name, AliasPolicy, {"pattern": pattern}, fields,
+                        events.ALIAS_POLICY_CHANGED, alias_policy_json)
 
 
 def alias_policy_delete(ctx, *, name="", pattern):
-    with transaction.atomic():
-        model = _policy_scope(ctx, name)
-        policy = AliasPolicy.objects.select_for_update().filter(model=model, pattern=pattern).first()
-        if policy is None:
-            return
-        before = alias_policy_json(policy)
-        policy.delete()
-        record(ctx, event=events.ALIAS_POLICY_CHANGED, model=model, target=pattern, before=before)
+    _delete_policy(ctx, name, AliasPolicy, {"pattern": pattern}, events.ALIAS_POLICY_CHANGED, alias_policy_json)
 
 
 def stage_policy_json(policy):

@@ -14,9 +14,10 @@ from typing import Callable
 import pytest
 
 from registry import actions, events
-from registry.activity import activity_recorded, verify_chain
+from registry.activity import verify_chain
 from registry.errors import RegistryError
 from registry.models import Activity
+from tests.conftest import SubscriberDown
 from tests.registry.state import last_seq, snapshot
 from webhooks.actions import webhook_create
 from webhooks.models import Delivery
@@ -174,22 +175,6 @@ def ctx_of(ctx_for, owner, admin_user):
     return lambda case: ctx_for(users[case.actor])
 
 
-class SubscriberDown(Exception):
-    pass
-
-
-@pytest.fixture
-def failing_subscriber():
-    """A subscriber of activity_recorded (the webhooks hook) that fails, for this test only."""
-    calls = []
-
-    def refuse(activity, **kwargs):
-        calls.append(activity.event)
-        raise SubscriberDown(f"cannot take {activity.event}")
-
-    activity_recorded.connect(refuse, dispatch_uid="test_action_contract.refuse")
-    yield calls
-    activity_recorded.disconnect(dispatch_uid="test_action_contract.refuse")
 
 
 def public_actions():

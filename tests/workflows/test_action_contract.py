@@ -11,9 +11,10 @@ import pytest
 
 from registry import actions as registry_actions
 from registry import events
-from registry.activity import activity_recorded, verify_chain
+from registry.activity import verify_chain
 from registry.errors import RegistryError
 from registry.models import Activity
+from tests.conftest import SubscriberDown
 from tests.registry.state import last_seq
 from tests.registry.state import snapshot as registry_snapshot
 from webhooks.actions import webhook_create
@@ -124,21 +125,6 @@ def ctx_of(ctx_for, owner, reviewer):
     return lambda case: ctx_for(users[case.actor])
 
 
-class SubscriberDown(Exception):
-    pass
-
-
-@pytest.fixture
-def failing_subscriber():
-    calls = []
-
-    def refuse(activity, **kwargs):
-        calls.append(activity.event)
-        raise SubscriberDown(activity.event)
-
-    activity_recorded.connect(refuse, dispatch_uid="workflow_contract.refuse")
-    yield calls
-    activity_recorded.disconnect(dispatch_uid="workflow_contract.refuse")
 
 
 def test_every_public_workflow_action_has_a_contract_case():
