@@ -157,9 +157,32 @@ class TransitionRequestAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/workflows/request.html", context)
 
 
-class PolicyAdminMixin:
-    """Saves go through the policy actions (permission checks, activity log); a refusal is
-    shown as an error instead of the admin's success message."""
+class PolicyAdmin(admin.ModelAdmin):
+    """Policies are saved and deleted through their actions (permission checks, activity
+    log); a refusal shows as an error instead of the admin's success message. Subclasses name
+    the actions and the field that identifies a policy besides its model."""
+
+    key_field = ""
+    set_action = delete_action = None
+
+    def _call(self, request, action, obj, **fields):
+        name = obj.model.name if obj.model_id else ""
+        return action(Ctx.from_request(request, via=VIA_ADMIN), name=name,
+                      **{self.key_field: getattr(obj, self.key_field)}, **fields)
+
+    def save_model(self, request, obj, form, change):
+        fields = {f: form.cleaned_data[f] for f in self.fields if f not in {"model", self.key_field}}
+        try:
+            obj.pk = self._call(request, type(self).set_action, obj, **fields).pk
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+            obj._refused = True
+
+    def delete_model(self, request, obj):
+        try:
+            self._call(request, type(self).delete_action, obj)
+        except RegistryError as exc:
+            messages.error(request, exc.message)
 
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(obj, "_refused", False):
@@ -171,81 +194,33 @@ class PolicyAdminMixin:
             return redirect(reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_changelist"))
         return super().response_change(request, obj)
 
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
 
 @admin.register(StagePolicy)
-class StagePolicyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+class StagePolicyAdmin(PolicyAdmin):
     list_display = ["stage", "model", "required_approvals", "approver_team", "separation_of_duties",
                     "require_request", "required_checks", "archive_existing_on_approval", "move_alias_on_approval"]
     list_filter = ["stage"]
     fields = ["model", "stage", "required_approvals", "approver_team", "separation_of_duties", "require_request",
               "required_checks", "archive_existing_on_approval", "move_alias_on_approval"]
-
-    def save_model(self, request, obj, form, change):
-        # Through the action: permission checks and the activity log.
-        fields = {f: form.cleaned_data[f] for f in self.fields if f not in {"model", "stage"}}
-        try:
-            saved = actions.stage_policy_set(
-                Ctx.from_request(request, via=VIA_ADMIN), name=obj.model.name if obj.model_id else "",
-                stage=obj.stage, **fields,
-            )
-        except RegistryError as exc:
-            messages.error(request, exc.message)
-            obj._refused = True
-            return
-        obj.pk = saved.pk
-
-    def delete_model(self, request, obj):
-        try:
-            actions.stage_policy_delete(
-                Ctx.from_request(request, via=VIA_ADMIN), name=obj.model.name if obj.model_id else "", stage=obj.stage
-            )
-        except RegistryError as exc:
-            messages.error(request, exc.message)
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+    key_field = "stage"
+    set_action, delete_action = actions.stage_policy_set, actions.stage_policy_delete
 
 
 @admin.register(AliasPolicy)
-class AliasPolicyAdmin(PolicyAdminMixin, admin.ModelAdmin):
+class AliasPolicyAdmin(PolicyAdmin):
     list_display = ["pattern", "model", "required_level", "required_approvals", "approver_team", "separation_of_duties"]
     fields = ["model", "pattern", "required_level", "required_approvals", "approver_team", "separation_of_duties",
               "required_checks"]
-
-    def save_model(self, request, obj, form, change):
-        fields = {f: form.cleaned_data[f] for f in self.fields if f not in {"model", "pattern"}}
-        try:
-            saved = actions.alias_policy_set(
-                Ctx.from_request(request, via=VIA_ADMIN), name=obj.model.name if obj.model_id else "",
-                pattern=obj.pattern, **fields,
-            )
-        except RegistryError as exc:
-            messages.error(request, exc.message)
-            obj._refused = True
-            return
-        obj.pk = saved.pk
-
-    def delete_model(self, request, obj):
-        try:
-            actions.alias_policy_delete(
-                Ctx.from_request(request, via=VIA_ADMIN), name=obj.model.name if obj.model_id else "",
-                pattern=obj.pattern,
-            )
-        except RegistryError as exc:
-            messages.error(request, exc.message)
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+    key_field = "pattern"
+    set_action, delete_action = actions.alias_policy_set, actions.alias_policy_delete
 
 
 # A version's page, extended: its activity, comments and checks, and "request a transition".

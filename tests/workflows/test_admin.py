@@ -71,3 +71,29 @@ def test_the_review_form_never_redirects_off_site(client, reviewer, pending):
     )
     assert response.status_code == 302
     assert response["Location"] == "/admin/workflows/transitionrequest/pending/"
+
+
+def test_policies_are_edited_in_the_admin_through_their_actions(client, admin_user, outsider, pending):
+    client.force_login(admin_user)
+    response = client.post("/admin/workflows/stagepolicy/add/", {
+        "stage": "Production", "required_approvals": 2, "separation_of_duties": "on",
+        "required_checks": '["jenkins/validation"]', "move_alias_on_approval": "champion",
+    }, follow=True)
+    assert response.status_code == 200
+    from workflows.models import StagePolicy
+
+    policy = StagePolicy.objects.get(model=None, stage="Production")
+    assert (policy.required_approvals, policy.required_checks) == (2, ["jenkins/validation"])
+    row = Activity.objects.get(event="stage_policy.changed")
+    assert (row.actor, row.via) == ("admin", "admin")
+
+    # A staff member who is not a registry admin is refused by the action, on the record of nothing.
+    client.force_login(outsider)
+    response = client.post("/admin/workflows/aliaspolicy/add/", {
+        "pattern": "champion", "required_level": "CAN_MANAGE", "required_approvals": 1, "required_checks": "[]",
+    }, follow=True)
+    assert "registry admin" in response.content.decode()
+    from workflows.models import AliasPolicy
+
+    assert not AliasPolicy.objects.exists()
+    assert not Activity.objects.filter(event="alias_policy.changed").exists()
