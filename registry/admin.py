@@ -88,10 +88,10 @@ class RegisteredModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             entry = form.acl_entry()
             try:
                 if form.cleaned_data["level"] == REVOKE:
-                    keep = [e for e in permissions.acl_snapshot(permissions.model_grants(model))
-                            if not (e.keys() & entry.keys() and
-                                    all(e.get(k) == v for k, v in entry.items()))]
-                    actions.model_permissions_change(ctx, uid=model.uid, access_control_list=keep, replace=True)
+                    # The permissions API has no revoke: replace the grants with all the others.
+                    others = [e for e in permissions.acl_snapshot(permissions.model_grants(model))
+                              if any(e.get(k) != v for k, v in entry.items())]
+                    actions.model_permissions_change(ctx, uid=model.uid, access_control_list=others, replace=True)
                 else:
                     actions.model_permissions_change(
                         ctx, uid=model.uid, replace=False,
