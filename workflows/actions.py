@@ -135,6 +135,15 @@ def _pending_request(model, mv, target, *, creator=None):
     )
 
 
+def _decide(req, status, by, *, system_comment=""):
+    """End a pending request: approved, rejected, cancelled (by a user) or closed (system)."""
+    req.status = status
+    req.decided_by = by
+    req.system_comment = system_comment
+    req.decided_at = req.updated_at = timezone.now()
+    req.save(update_fields=["status", "decided_by", "system_comment", "decided_at", "updated_at"])
+
+
 def _close_if_stale(ctx, req, mv):
     """A request whose version was deleted, or (for a stage request) moved since it was made,
     is closed by the system rather than applied. An alias request does not depend on the
@@ -146,10 +155,7 @@ def _close_if_stale(ctx, req, mv):
         f"version {mv.version} was deleted" if mv.deleted_at is not None
         else f"version {mv.version} moved from {req.from_stage} to {mv.current_stage} after the request was made"
     )
-    req.status = TransitionRequest.CLOSED
-    req.system_comment = f"Closed by the system: {why}."
-    req.decided_at = req.updated_at = timezone.now()
-    req.save(update_fields=["status", "system_comment", "decided_at", "updated_at"])
+    _decide(req, TransitionRequest.CLOSED, None, system_comment=f"Closed by the system: {why}.")
     activity = record(
         ctx, event=events.TRANSITION_REQUEST_CLOSED, version=mv, target=req.target_label,
         comment=req.system_comment, before={"status": TransitionRequest.PENDING},
@@ -240,10 +246,7 @@ def transition_approve(ctx, *, name, version, stage="", alias="", archive_existi
                 "alias": req.alias, "from_version": transitions.point_alias(model, mv, req.alias),
                 "to_version": mv.version,
             }
-        req.status = TransitionRequest.APPROVED
-        req.decided_by = ctx.user
-        req.decided_at = req.updated_at = timezone.now()
-        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        _decide(req, TransitionRequest.APPROVED, ctx.user)
         activity = record(
             ctx, event=events.TRANSITION_REQUEST_APPROVED, version=mv, target=req.target_label,
             comment=comment, before={"stage": req.from_stage},
@@ -264,10 +267,7 @@ def transition_reject(ctx, *, name, version, stage="", alias="", comment=""):
         Review.objects.update_or_create(
             request=req, reviewer=ctx.user, defaults={"decision": Review.REJECT, "comment": comment}
         )
-        req.status = TransitionRequest.REJECTED
-        req.decided_by = ctx.user
-        req.decided_at = req.updated_at = timezone.now()
-        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        _decide(req, TransitionRequest.REJECTED, ctx.user)
         activity = record(
             ctx, event=events.TRANSITION_REQUEST_REJECTED, version=mv, target=req.target_label,
             comment=comment, before={"status": TransitionRequest.PENDING}, after=_request_snapshot(req),
@@ -285,10 +285,7 @@ def transition_request_cancel(ctx, *, name, version, stage="", alias="", creator
         mv = _version(model, version, live=False)
         req = _pending_request(model, mv, target, creator=creator)
         policies.require_can_cancel(ctx, req)
-        req.status = TransitionRequest.CANCELLED
-        req.decided_by = ctx.user
-        req.decided_at = req.updated_at = timezone.now()
-        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        _decide(req, TransitionRequest.CANCELLED, ctx.user)
         activity = record(
             ctx, event=events.TRANSITION_REQUEST_CANCELLED, version=mv, target=req.target_label,
             comment=comment, before={"status": TransitionRequest.PENDING}, after=_request_snapshot(req),

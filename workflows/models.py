@@ -9,7 +9,27 @@ from registry.models import STAGE_PRODUCTION, STAGE_STAGING, ModelVersion, Regis
 POLICY_STAGES = [(STAGE_STAGING, STAGE_STAGING), (STAGE_PRODUCTION, STAGE_PRODUCTION)]
 
 
-class StagePolicy(models.Model):
+class ReviewRules(models.Model):
+    """What stage and alias policies share: who must approve, and what must pass first."""
+
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    approver_team = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Members may approve even without the required level.",
+    )
+    separation_of_duties = models.BooleanField(
+        default=True, help_text="The requester may not approve their own request."
+    )
+    required_checks = models.JSONField(
+        default=list, blank=True, help_text='Check names that must be "success", e.g. ["jenkins/validation"].'
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class StagePolicy(ReviewRules):
     """Rules for moving versions into a stage: registry-wide (model empty) or for one model,
     which then overrides the registry-wide policy for that stage entirely."""
 
@@ -18,21 +38,10 @@ class StagePolicy(models.Model):
         help_text="Empty: applies to every model without a policy of its own for this stage.",
     )
     stage = models.CharField(max_length=20, choices=POLICY_STAGES)
-    required_approvals = models.PositiveSmallIntegerField(default=1)
-    approver_team = models.ForeignKey(
-        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="Members may approve even without the stage level.",
-    )
-    separation_of_duties = models.BooleanField(
-        default=True, help_text="The requester may not approve their own request."
-    )
     require_request = models.BooleanField(
         default=False,
         help_text="Every move into this stage goes through an approved request; direct "
         "transitions are refused, even to holders of the level.",
-    )
-    required_checks = models.JSONField(
-        default=list, blank=True, help_text='Check names that must be "success", e.g. ["jenkins/validation"].'
     )
     archive_existing_on_approval = models.BooleanField(
         default=False, help_text="On approval, archive the versions currently in the stage."
@@ -40,7 +49,6 @@ class StagePolicy(models.Model):
     move_alias_on_approval = models.CharField(
         max_length=255, blank=True, default="", help_text='On approval, point this alias (e.g. "champion") at the version.'
     )
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name_plural = "stage policies"
@@ -55,7 +63,7 @@ class StagePolicy(models.Model):
         return f"{self.stage} policy for {self.model or 'all models'}"
 
 
-class AliasPolicy(models.Model):
+class AliasPolicy(ReviewRules):
     """Protects alias names (fnmatch patterns such as `champion` or `prod-*`): moving or
     deleting one needs `required_level`, or an approved alias request."""
 
@@ -64,11 +72,6 @@ class AliasPolicy(models.Model):
     )
     pattern = models.CharField(max_length=255)
     required_level = models.CharField(max_length=40, default="CAN_MANAGE_PRODUCTION_VERSIONS")
-    required_approvals = models.PositiveSmallIntegerField(default=1)
-    approver_team = models.ForeignKey(Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    separation_of_duties = models.BooleanField(default=True)
-    required_checks = models.JSONField(default=list, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name_plural = "alias policies"
