@@ -67,18 +67,6 @@ def compute_hash(prev_hash, row):
     return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
 
 
-def seed_head(sender=None, using="default", **kwargs):
-    """Make sure the chain head exists. A migration seeds it, but `manage.py flush` (and the
-    test runner between transactional tests) empties every table and then sends post_migrate
-    again; without the head every record() would fail."""
-    from django.db import connections
-
-    connection = connections[using]
-    if ActivityHead._meta.db_table not in connection.introspection.table_names():
-        return  # registry's migrations are not applied (yet)
-    ActivityHead.objects.using(using).get_or_create(pk=1)
-
-
 def record(ctx, *, event, model=None, version=None, target="", before=None, after=None, comment=""):
     """Append one activity for the change the caller is making, in the caller's transaction."""
     if event not in events.ALL:

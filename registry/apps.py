@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class RegistryConfig(AppConfig):
@@ -14,5 +13,3 @@ class RegistryConfig(AppConfig):
         lookups.register()
         # accounts' actions (tokens) record through the registry's activity log.
         audit.install(activity.record)
-        # Re-seed the activity chain head after a flush (see activity.seed_head).
-        post_migrate.connect(activity.seed_head, sender=self)

@@ -16,12 +16,17 @@ MAX_VERSION_RESULTS = 200_000
 DEFAULT_VERSION_RESULTS = 10_000
 
 
-def _latest_per_stage():
-    newer = ModelVersion.objects.live().filter(
+def _newer_in_its_stage():
+    """Live versions newer than the outer one in the same model and stage: the outer version
+    is the latest of its stage when there are none."""
+    return Exists(ModelVersion.objects.live().filter(
         model=OuterRef("model"), current_stage=OuterRef("current_stage"), version__gt=OuterRef("version")
-    )
+    ))
+
+
+def _latest_per_stage():
     return (
-        ModelVersion.objects.live().exclude(Exists(newer)).select_related("created_by")
+        ModelVersion.objects.live().exclude(_newer_in_its_stage()).select_related("created_by")
         .prefetch_related("tags").order_by("version")
     )
 
@@ -96,10 +101,7 @@ def latest_versions(viewer, name, stages=None):
     """The newest live version in each requested stage (all stages when none are given)."""
     _readable_model(viewer, name)
     wanted = {validators.stage(s) for s in stages or []}
-    newer = ModelVersion.objects.live().filter(
-        model=OuterRef("model"), current_stage=OuterRef("current_stage"), version__gt=OuterRef("version")
-    )
-    qs = _versions_for_rendering().filter(model__name=name).exclude(Exists(newer))
+    qs = _versions_for_rendering().filter(model__name=name).exclude(_newer_in_its_stage())
     if wanted:
         qs = qs.filter(current_stage__in=wanted)
     return list(qs.order_by("version"))

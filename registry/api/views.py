@@ -20,15 +20,11 @@ def _doc(request_cls, *, method="POST"):
     return msg.doc(request_cls, TAG, method=method)
 
 
-def _write(fn):
-    return transaction.atomic(fn)
-
-
 # Registered models ---------------------------------------------------------------------------
 
 @_doc(msg.CreateRegisteredModel)
 @api_view(["POST"])
-@_write
+@transaction.atomic
 def create_registered_model(request):
     data = msg.parse(request, msg.CreateRegisteredModel)
     model = actions.model_create(
@@ -40,7 +36,7 @@ def create_registered_model(request):
 
 @_doc(msg.RenameRegisteredModel)
 @api_view(["POST"])
-@_write
+@transaction.atomic
 def rename_registered_model(request):
     data = msg.parse(request, msg.RenameRegisteredModel)
     model = actions.model_rename(Ctx.from_request(request), name=data["name"], new_name=data["new_name"])
@@ -49,7 +45,7 @@ def rename_registered_model(request):
 
 @_doc(msg.UpdateRegisteredModel, method="PATCH")
 @api_view(["PATCH"])
-@_write
+@transaction.atomic
 def update_registered_model(request):
     data = msg.parse(request, msg.UpdateRegisteredModel)
     model = actions.model_update(Ctx.from_request(request), name=data["name"], description=data["description"])
@@ -58,7 +54,7 @@ def update_registered_model(request):
 
 @_doc(msg.ModelName, method="DELETE")
 @api_view(["DELETE"])
-@_write
+@transaction.atomic
 def delete_registered_model(request):
     data = msg.parse(request, msg.ModelName)
     actions.model_delete(Ctx.from_request(request), name=data["name"])
@@ -101,7 +97,7 @@ def get_latest_versions(request):
 
 @_doc(msg.SetRegisteredModelTag)
 @api_view(["POST"])
-@_write
+@transaction.atomic
 def set_registered_model_tag(request):
     data = msg.parse(request, msg.SetRegisteredModelTag)
     actions.model_tag_set(Ctx.from_request(request), name=data["name"], key=data["key"], value=data["value"])
@@ -110,7 +106,7 @@ def set_registered_model_tag(request):
 
 @_doc(msg.DeleteRegisteredModelTag, method="DELETE")
 @api_view(["DELETE"])
-@_write
+@transaction.atomic
 def delete_registered_model_tag(request):
     data = msg.parse(request, msg.DeleteRegisteredModelTag)
     actions.model_tag_delete(Ctx.from_request(request), name=data["name"], key=data["key"])
@@ -140,7 +136,7 @@ def registered_model_alias(request):
 
 @_doc(msg.CreateModelVersion)
 @api_view(["POST"])
-@_write
+@transaction.atomic
 def create_model_version(request):
     data = msg.parse(request, msg.CreateModelVersion)
     mv = actions.version_create(
@@ -153,7 +149,7 @@ def create_model_version(request):
 
 @_doc(msg.UpdateModelVersion, method="PATCH")
 @api_view(["PATCH"])
-@_write
+@transaction.atomic
 def update_model_version(request):
     data = msg.parse(request, msg.UpdateModelVersion)
     actions.version_update(
@@ -164,7 +160,7 @@ def update_model_version(request):
 
 @_doc(msg.TransitionStage)
 @api_view(["POST"])
-@_write
+@transaction.atomic
 def transition_model_version_stage(request):
     data = msg.parse(request, msg.TransitionStage)
     actions.version_transition(
@@ -176,7 +172,7 @@ def transition_model_version_stage(request):
 
 @_doc(msg.ModelVersionRef, method="DELETE")
 @api_view(["DELETE"])
-@_write
+@transaction.atomic
 def delete_model_version(request):
     data = msg.parse(request, msg.ModelVersionRef)
     actions.version_delete(Ctx.from_request(request), name=data["name"], version=data["version"])
@@ -218,7 +214,7 @@ def get_model_version_download_uri(request):
 
 @_doc(msg.SetModelVersionTag)
 @api_view(["POST"])
-@_write
+@transaction.atomic
 def set_model_version_tag(request):
     data = msg.parse(request, msg.SetModelVersionTag)
     actions.version_tag_set(
@@ -229,7 +225,7 @@ def set_model_version_tag(request):
 
 @_doc(msg.DeleteModelVersionTag, method="DELETE")
 @api_view(["DELETE"])
-@_write
+@transaction.atomic
 def delete_model_version_tag(request):
     data = msg.parse(request, msg.DeleteModelVersionTag)
     actions.version_tag_delete(
