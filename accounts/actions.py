@@ -3,12 +3,10 @@
 from django.db import transaction
 from django.utils import timezone
 
-from . import audit
-from .models import ApiToken, hash_token
+from audit import events
+from audit.activity import record
 
-# Names from the event vocabulary (registry/events.py), which accounts cannot import.
-TOKEN_CREATED = "api_token.created"
-TOKEN_REVOKED = "api_token.revoked"
+from .models import ApiToken, hash_token
 
 
 def _snapshot(token):
@@ -30,7 +28,7 @@ def token_create(ctx, *, user, name, expires_at=None):
             token_hash=hash_token(raw),
             expires_at=expires_at,
         )
-        audit.record(ctx, event=TOKEN_CREATED, target=token.prefix, after=_snapshot(token))
+        record(ctx, event=events.TOKEN_CREATED, target=token.prefix, after=_snapshot(token))
     return token, raw
 
 
@@ -42,5 +40,5 @@ def token_revoke(ctx, *, token):
         )
         token.refresh_from_db()
         if updated:
-            audit.record(ctx, event=TOKEN_REVOKED, target=token.prefix, before=_snapshot(token))
+            record(ctx, event=events.TOKEN_REVOKED, target=token.prefix, before=_snapshot(token))
     return updated == 1

@@ -3,8 +3,9 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 
+from audit.ctx import VIA_ADMIN, Ctx
+
 from .actions import token_create, token_revoke
-from .ctx import VIA_ADMIN, Ctx
 from .models import ApiToken, User
 
 

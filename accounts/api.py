@@ -9,8 +9,9 @@ from rest_framework import exceptions, serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from audit.ctx import Ctx
+
 from .actions import token_create, token_revoke
-from .ctx import Ctx
 from .models import ApiToken
 
 TAG = ["Modelgate tokens"]

@@ -5,14 +5,14 @@ one record() call. API views, the admin and commands all call these; nothing els
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-
 from guardian.shortcuts import assign_perm
 
 from accounts.levels import Level
+from audit import events
+from audit.activity import record
+from audit.errors import ResourceAlreadyExists, ResourceDoesNotExist, model_not_found, version_not_found
 
-from . import events, permissions, policies, transitions, validators
-from .activity import record
-from .errors import ResourceAlreadyExists, ResourceDoesNotExist, model_not_found, version_not_found
+from . import permissions, policies, transitions, validators
 from .models import (
     ModelVersion,
     ModelVersionTag,

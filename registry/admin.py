@@ -8,12 +8,13 @@ from django.urls import path, reverse
 
 from accounts import policies as access
 from accounts.levels import Level
-from accounts.ctx import VIA_ADMIN, Ctx
+from audit.ctx import VIA_ADMIN, Ctx
+from audit.errors import RegistryError
+from audit.models import Activity
 
 from . import actions, permissions
-from .errors import RegistryError
 from .forms import REVOKE, GrantForm
-from .models import Activity, ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag
+from .models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag
 
 
 class ReadOnlyAdminMixin:

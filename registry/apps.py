@@ -6,10 +6,6 @@ class RegistryConfig(AppConfig):
     verbose_name = "Model registry"
 
     def ready(self):
-        from accounts import audit
-
-        from . import activity, lookups
+        from . import lookups
 
         lookups.register()
-        # accounts' actions (tokens) record through the registry's activity log.
-        audit.install(activity.record)

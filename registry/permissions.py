@@ -10,8 +10,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.levels import CREATE_MODELS, CREATE_MODELS_CODENAME, GRANTABLE, Level
 from accounts.models import User
+from audit.errors import InvalidParameterValue
 
-from .errors import InvalidParameterValue
 from .models import RegisteredModel
 
 ROOT_OBJECT_ID = "/registered-models/"

@@ -6,8 +6,8 @@ a model the caller can read but not change answers PERMISSION_DENIED naming the 
 
 from accounts import policies as access
 from accounts.levels import Level
+from audit.errors import PermissionDenied, model_not_found
 
-from .errors import PermissionDenied, model_not_found
 from .models import STAGE_ARCHIVED, STAGE_NONE, STAGE_STAGING
 
 NON_PRODUCTION_STAGES = frozenset({STAGE_NONE, STAGE_STAGING, STAGE_ARCHIVED})

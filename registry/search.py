@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Q
 
-from .errors import InvalidParameterValue
+from audit.errors import InvalidParameterValue
+
 from .models import ModelVersionTag, RegisteredModelTag
 
 PROMPT_TAG = "mlflow.prompt.is_prompt"

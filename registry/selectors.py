@@ -5,9 +5,9 @@ prefetched, so a page of results costs a fixed number of queries whatever its si
 from django.db.models import Exists, OuterRef, Prefetch
 
 from accounts import policies as access
+from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
 
 from . import policies, search, validators
-from .errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
 from .models import ModelVersion, RegisteredModel, RegisteredModelAlias
 
 MAX_MODEL_RESULTS = 1000

@@ -5,7 +5,8 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 
-from .errors import InvalidParameterValue
+from audit.errors import InvalidParameterValue
+
 from .models import ARCHIVING_STAGES, STAGES
 
 MAX_NAME_LENGTH = 256

@@ -9,8 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.actions import token_create
-from accounts.ctx import Ctx
 from accounts.models import User
+from audit.ctx import Ctx
 
 
 def _reachable(host, port):
@@ -38,6 +38,11 @@ def pytest_sessionstart(session):
 def ctx_for():
     """ctx_for(user) -> a Ctx acting as that user through the API."""
     return lambda user, via="api": Ctx(user=user, via=via, client_ip="127.0.0.1")
+
+
+@pytest.fixture
+def owner_ctx(ctx_for, owner):
+    return ctx_for(owner)
 
 
 def _user(username, **extra):
@@ -216,7 +221,7 @@ def failing_subscriber():
     """A subscriber of activity_recorded (where the webhook outbox hooks in) that fails, for
     one test: an action whose activity cannot be handed on must change nothing. Yields the
     events it saw."""
-    from registry.activity import activity_recorded
+    from audit.activity import activity_recorded
 
     calls = []
 

@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.ctx import Ctx
 from accounts.levels import Level
-from registry import events as ev
+from audit import events as ev
+from audit.activity import record
+from audit.ctx import Ctx
+from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found
+from audit.models import Activity
 from registry import policies as registry_policies
-from registry.activity import record
-from registry.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found
-from registry.models import Activity, RegisteredModel
+from registry.models import RegisteredModel
 
 from . import crypto, outbox, payloads, transport
 from .models import Attempt, Delivery, Webhook

@@ -3,8 +3,8 @@ webhook, status and event, and redelivery through the same action as the API."""
 
 from django.contrib import admin, messages
 
-from accounts.ctx import VIA_ADMIN, Ctx
-from registry.errors import RegistryError
+from audit.ctx import VIA_ADMIN, Ctx
+from audit.errors import RegistryError
 
 from . import actions, selectors
 from .models import Attempt, Delivery, Webhook

@@ -10,11 +10,11 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from accounts.ctx import Ctx
+from audit.ctx import Ctx
+from audit.errors import InvalidParameterValue
 from registry.api import requests as msg
-from registry.selectors import page
-from registry.errors import InvalidParameterValue
 from registry.models import to_millis
+from registry.selectors import page
 
 from . import actions, selectors
 from .models import Webhook

@@ -6,7 +6,7 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self):
-        from registry.activity import activity_recorded
+        from audit.activity import activity_recorded
 
         from . import outbox
 

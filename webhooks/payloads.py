@@ -4,7 +4,7 @@ receives. Bodies are serialised once, frozen in the Delivery, and signed as thos
 import json
 from datetime import timezone as dt_timezone
 
-from registry import events as ev
+from audit import events as ev
 from registry.models import to_millis
 
 DATABRICKS_EVENTS = (

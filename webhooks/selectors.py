@@ -4,7 +4,7 @@ from django.db.models import Q
 
 from accounts import policies as access
 from accounts.levels import Level
-from registry.errors import ResourceDoesNotExist
+from audit.errors import ResourceDoesNotExist
 from registry.models import RegisteredModel
 
 from .models import Delivery, Webhook

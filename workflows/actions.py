@@ -10,10 +10,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.levels import Level
-from registry import events, transitions, validators
-from registry import policies as registry_policies
-from registry.activity import record
-from registry.errors import (
+from audit import events
+from audit.activity import record
+from audit.errors import (
     InvalidParameterValue,
     PermissionDenied,
     ResourceAlreadyExists,
@@ -22,6 +21,8 @@ from registry.errors import (
     model_not_found,
     version_not_found,
 )
+from registry import policies as registry_policies
+from registry import transitions, validators
 from registry.models import STAGE_ARCHIVED, STAGE_NONE, RegisteredModel
 
 from . import policies

@@ -10,9 +10,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.ctx import VIA_ADMIN, Ctx
+from audit.ctx import VIA_ADMIN, Ctx
+from audit.errors import RegistryError
 from registry.admin import ModelVersionAdmin
-from registry.errors import RegistryError
 from registry.models import STAGES, ModelVersion
 
 from . import actions, policies, render, selectors

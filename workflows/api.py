@@ -3,7 +3,8 @@ transition-stage) under /api/2.0/mlflow/, and Modelgate's own (alias requests, c
 policies, activity) under /api/2.0/modelgate/."""
 
 import json
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -12,14 +13,14 @@ from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from accounts.ctx import Ctx
+from audit.activity import canonical_fields
+from audit.ctx import Ctx
+from audit.errors import InvalidParameterValue, ResourceConflict
 from registry import actions as registry_actions
 from registry import selectors as registry_selectors
 from registry import validators
-from registry.activity import canonical_fields
 from registry.api import requests as msg
 from registry.api.render import version_json
-from registry.errors import InvalidParameterValue, ResourceConflict
 
 from . import actions, render, selectors
 

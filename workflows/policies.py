@@ -7,8 +7,8 @@ from django.db.models import Q
 
 from accounts import policies as access
 from accounts.levels import Level
+from audit.errors import PermissionDenied
 from registry import policies as registry_policies
-from registry.errors import PermissionDenied
 from registry.models import STAGE_PRODUCTION
 
 from .models import AliasPolicy, Check, Review, StagePolicy

@@ -3,7 +3,7 @@ ModelVersionDatabricks), built from workflows rows and from the activity log."""
 
 from accounts import policies as access
 from accounts.levels import Level
-from registry import events
+from audit import events
 from registry.api.render import version_json
 from registry.models import to_millis
 

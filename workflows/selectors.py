@@ -4,9 +4,13 @@ from django.db.models import Q
 
 from accounts import policies as access
 from accounts.levels import Level
-from registry import events, policies as registry_policies, selectors as registry_selectors, validators
-from registry.errors import PermissionDenied, model_not_found
-from registry.models import Activity, RegisteredModel
+from audit import events
+from audit.errors import PermissionDenied, model_not_found
+from audit.models import Activity
+from registry import policies as registry_policies
+from registry import selectors as registry_selectors
+from registry import validators
+from registry.models import RegisteredModel
 
 from .models import AliasPolicy, Check, Comment, StagePolicy, TransitionRequest
 

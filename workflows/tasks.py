@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from accounts.ctx import Ctx
+from audit.ctx import Ctx
 from registry.models import RegisteredModel
 
 from . import actions

@@ -12,9 +12,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts import policies as access
-from accounts.ctx import Ctx
 from accounts.levels import CREATE_MODELS, DESCRIPTIONS, GRANTABLE
 from accounts.models import User
+from audit.ctx import Ctx
 from registry import actions, permissions, selectors
 from registry.api import requests as msg
 from registry.api.render import model_json

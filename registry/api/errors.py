@@ -7,7 +7,7 @@ from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from registry.errors import HTTP_STATUS_BY_CODE, RegistryError
+from audit.errors import HTTP_STATUS_BY_CODE, RegistryError
 
 logger = logging.getLogger(__name__)
 

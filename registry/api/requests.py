@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from registry.errors import InvalidParameterValue
+from audit.errors import InvalidParameterValue
 
 
 def doc(request_cls, tags, *, method="POST"):

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from accounts.ctx import Ctx
+from audit.ctx import Ctx
 from registry import actions, selectors
 from registry.api import requests as msg
 from registry.api.render import model_json, version_json

@@ -6,8 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.actions import token_create, token_revoke
-from accounts.ctx import Ctx
 from accounts.models import ApiToken
+from audit.ctx import Ctx
 
 
 def test_a_new_token_starts_with_mgt_and_carries_enough_randomness(owner):

@@ -12,7 +12,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.store.artifact.models_artifact_repo import ModelsArtifactRepository
 
-from accounts.ctx import Ctx
+from audit.ctx import Ctx
 from registry import actions
 
 pytestmark = [

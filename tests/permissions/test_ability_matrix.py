@@ -33,9 +33,9 @@ from mlflow.exceptions import MlflowException
 from accounts import policies as access
 from accounts.levels import CREATE_MODELS, Level
 from accounts.models import User
+from audit.models import Activity
 from registry import permissions
 from registry.models import (
-    Activity,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,

@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from accounts import policies as access
 from accounts.levels import DESCRIPTIONS, Level
 from accounts.models import User
-from registry import events
-from registry.models import Activity
+from audit import events
+from audit.models import Activity
 
 pytestmark = pytest.mark.e2e
 

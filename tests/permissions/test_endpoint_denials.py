@@ -14,9 +14,10 @@ from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from accounts.actions import token_create
-from accounts.ctx import Ctx
+from audit.ctx import Ctx
+from audit.models import Activity
 from registry import actions
-from registry.models import Activity, RegisteredModel
+from registry.models import RegisteredModel
 from tests.conftest import MlflowApi
 
 OWNED_VIEW_MODULES = ("registry.", "accounts.", "workflows.", "webhooks.")

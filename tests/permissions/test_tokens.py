@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.actions import token_create, token_revoke
-from accounts.ctx import Ctx
 from accounts.models import ApiToken
+from audit.ctx import Ctx
 from tests.conftest import MlflowApi
 
 TOKENS = "/api/2.0/modelgate/"

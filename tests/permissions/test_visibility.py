@@ -10,7 +10,8 @@ import uuid
 import pytest
 from django.contrib.auth.models import Group
 
-from registry.models import Activity, ModelVersion
+from audit.models import Activity
+from registry.models import ModelVersion
 
 READABLE = ["alpha", "bravo", "charlie", "delta", "echo"]
 # Every string that belongs only to the unreadable models: none may appear in any answer.

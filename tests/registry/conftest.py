@@ -19,11 +19,6 @@ def _no_static_file_index():
 
 
 @pytest.fixture
-def owner_ctx(ctx_for, owner):
-    return ctx_for(owner)
-
-
-@pytest.fixture
 def make_model(owner_ctx):
     def make(name="fraud", **kwargs):
         return actions.model_create(owner_ctx, name=name, **kwargs)

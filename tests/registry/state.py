@@ -4,9 +4,8 @@ from django.contrib.auth.models import Group
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
 from accounts.models import User
+from audit.models import Activity, ActivityHead
 from registry.models import (
-    Activity,
-    ActivityHead,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,

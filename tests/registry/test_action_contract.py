@@ -13,10 +13,11 @@ from typing import Callable
 
 import pytest
 
-from registry import actions, events
-from registry.activity import verify_chain
-from registry.errors import RegistryError
-from registry.models import Activity
+from audit import events
+from audit.activity import verify_chain
+from audit.errors import RegistryError
+from audit.models import Activity
+from registry import actions
 from tests.conftest import SubscriberDown
 from tests.registry.state import last_seq, snapshot
 from webhooks.actions import webhook_create

@@ -2,9 +2,11 @@
 
 import pytest
 
-from registry import actions, events, selectors
-from registry.errors import InvalidParameterValue, ResourceDoesNotExist
-from registry.models import Activity, RegisteredModelAlias
+from audit import events
+from audit.errors import InvalidParameterValue, ResourceDoesNotExist
+from audit.models import Activity
+from registry import actions, selectors
+from registry.models import RegisteredModelAlias
 from tests.registry.state import last_seq, snapshot
 
 

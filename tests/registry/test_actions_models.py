@@ -2,10 +2,11 @@
 
 import pytest
 
-from registry import actions, events, selectors
-from registry.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
+from audit import events
+from audit.errors import InvalidParameterValue, ResourceAlreadyExists, ResourceDoesNotExist
+from audit.models import Activity
+from registry import actions, selectors
 from registry.models import (
-    Activity,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,
@@ -13,7 +14,6 @@ from registry.models import (
     RegisteredModelTag,
 )
 from tests.registry.state import events_since, last_seq, snapshot
-
 
 # model_create --------------------------------------------------------------------------------
 

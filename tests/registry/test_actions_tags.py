@@ -2,9 +2,11 @@
 
 import pytest
 
-from registry import actions, events
-from registry.errors import InvalidParameterValue, ResourceDoesNotExist
-from registry.models import Activity, ModelVersionTag, RegisteredModel, RegisteredModelTag
+from audit import events
+from audit.errors import InvalidParameterValue, ResourceDoesNotExist
+from audit.models import Activity
+from registry import actions
+from registry.models import ModelVersionTag, RegisteredModel, RegisteredModelTag
 from tests.registry.state import last_seq, snapshot
 
 

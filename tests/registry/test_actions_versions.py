@@ -3,9 +3,11 @@
 import pytest
 from django.test import override_settings
 
-from registry import actions, events, selectors
-from registry.errors import InvalidParameterValue, ResourceDoesNotExist
-from registry.models import Activity, ModelVersion, RegisteredModelAlias
+from audit import events
+from audit.errors import InvalidParameterValue, ResourceDoesNotExist
+from audit.models import Activity
+from registry import actions, selectors
+from registry.models import ModelVersion, RegisteredModelAlias
 from tests.registry.state import last_seq, snapshot
 
 

@@ -1,9 +1,9 @@
 """A model's "Access" page in the admin grants and revokes through the permissions action."""
 
-from accounts.levels import Level
 from accounts import policies as access
+from accounts.levels import Level
+from audit.models import Activity
 from registry import actions, permissions
-from registry.models import Activity
 
 
 def _grant_entries(model):

@@ -3,8 +3,9 @@ MLflow's wire format (reference/mlflow-registry-api.md 1.2-1.4)."""
 
 import pytest
 
+from audit.models import Activity
 from registry import actions
-from registry.models import Activity, RegisteredModel
+from registry.models import RegisteredModel
 
 
 def assert_error(response, status, error_code, message_part=""):

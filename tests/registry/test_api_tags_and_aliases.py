@@ -3,8 +3,8 @@ HTTP."""
 
 import pytest
 
+from audit.models import Activity
 from registry import actions
-from registry.models import Activity
 
 
 def assert_error(response, status, error_code, message_part=""):

@@ -6,8 +6,9 @@ import json
 import pytest
 from rest_framework.test import APIClient
 
-from registry.activity import activity_recorded
-from registry.models import Activity, RegisteredModel
+from audit.activity import activity_recorded
+from audit.models import Activity
+from registry.models import RegisteredModel
 
 SOURCE = "s3://bucket/fraud/model"
 

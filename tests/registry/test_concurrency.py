@@ -6,9 +6,10 @@ import threading
 import pytest
 from django.db import connection
 
+from audit.activity import verify_chain
+from audit.models import Activity
 from registry import actions
-from registry.activity import verify_chain
-from registry.models import Activity, ModelVersion
+from registry.models import ModelVersion
 
 WRITERS = 8
 

@@ -3,8 +3,8 @@ its location is frozen at creation so the copy outlives the original."""
 
 import pytest
 
+from audit.errors import ResourceDoesNotExist
 from registry import actions, selectors
-from registry.errors import ResourceDoesNotExist
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from accounts.ctx import Ctx
 from accounts.models import User
+from audit.ctx import Ctx
 from registry import actions as registry_actions
 from registry.models import ModelVersion
 from workflows import actions as workflow_actions
@@ -78,7 +78,7 @@ def test_an_approver_approves_a_pending_request_from_the_queue_with_a_comment(li
 
     assert "moved to Production" in page.inner_text(".messagelist")
     assert ModelVersion.objects.get(model__name="fraud", version=1).current_stage == "Production"
-    from registry.models import Activity
+    from audit.models import Activity
 
     approved = Activity.objects.get(event="transition_request.approved")
     assert (approved.actor, approved.via, approved.comment) == ("approver", "admin", "metrics look good")

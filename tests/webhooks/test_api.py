@@ -13,8 +13,8 @@ from databricks.sdk.service import ml
 from mlflow.entities.webhook import WebhookEvent, WebhookStatus
 from mlflow.exceptions import MlflowException
 
+from audit.models import Activity
 from registry import actions as registry_actions
-from registry.models import Activity
 from webhooks.models import Delivery, Webhook
 
 from .conftest import new_secret, wait_until

@@ -15,8 +15,8 @@ import time
 import pytest
 import redis
 
+from audit.models import Activity
 from registry import actions as registry_actions
-from registry.models import Activity
 from webhooks.models import Attempt, Delivery, Webhook
 
 from .conftest import Reply, wait_until

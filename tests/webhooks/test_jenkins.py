@@ -8,8 +8,9 @@ import json
 
 import pytest
 
-from registry.errors import ResourceConflict
-from registry.models import Activity, ModelVersion
+from audit.errors import ResourceConflict
+from audit.models import Activity
+from registry.models import ModelVersion
 from webhooks.models import Delivery
 from workflows import actions as workflow_actions
 from workflows.models import Check

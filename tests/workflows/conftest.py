@@ -10,8 +10,9 @@ request; anything more is granted here explicitly.
 import pytest
 
 from accounts.models import User
+from audit.models import Activity
 from registry import actions
-from registry.models import Activity, ModelVersion
+from registry.models import ModelVersion
 
 SOURCE = "s3://bucket/fraud/model"
 
@@ -28,11 +29,6 @@ def events_since(seq, **filters):
     # Tokens the test issues to its callers along the way are the test's doing, not the call's.
     rows = Activity.objects.filter(seq__gt=seq, **filters).exclude(event__startswith="api_token.").order_by("seq")
     return list(rows.values_list("event", flat=True))
-
-
-@pytest.fixture
-def owner_ctx(ctx_for, owner):
-    return ctx_for(owner)
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from typing import Callable
 
 import pytest
 
+from audit import events
+from audit.activity import verify_chain
+from audit.errors import RegistryError
+from audit.models import Activity
 from registry import actions as registry_actions
-from registry import events
-from registry.activity import verify_chain
-from registry.errors import RegistryError
-from registry.models import Activity
 from tests.conftest import SubscriberDown
 from tests.registry.state import last_seq
 from tests.registry.state import snapshot as registry_snapshot

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.models import User
+from audit.activity import GENESIS_HASH
+from audit.errors import RegistryError
 from registry import actions as registry_actions
-from registry.activity import GENESIS_HASH
-from registry.errors import RegistryError
 from workflows import actions
 
 from .conftest import events_since, last_seq

@@ -2,8 +2,9 @@
 
 import pytest
 
+from audit.models import Activity
 from registry import actions as registry_actions
-from registry.models import Activity, ModelVersion
+from registry.models import ModelVersion
 from workflows import actions
 from workflows.models import TransitionRequest
 

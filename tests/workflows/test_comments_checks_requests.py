@@ -7,8 +7,8 @@ import json
 
 import pytest
 
+from audit.models import Activity
 from registry import actions as registry_actions
-from registry.models import Activity
 from workflows import render
 from workflows.models import Check, Comment, TransitionRequest
 
@@ -396,8 +396,8 @@ def test_a_body_that_is_not_a_json_object_gets_400(fraud, api_as, owner, raw):
 def test_the_system_closes_requests_whose_version_moved_or_was_deleted(db, ctx_for, owner):
     """workflows.tasks.close_stale_requests (beat) closes them with a system comment, one
     activity each, and leaves requests that still hold alone."""
+    from audit.models import Activity
     from registry import actions as registry_actions
-    from registry.models import Activity
     from workflows import actions as workflow_actions
     from workflows.models import TransitionRequest
     from workflows.tasks import close_stale_requests

@@ -9,7 +9,8 @@ from collections import Counter
 import pytest
 import requests
 
-from registry.models import Activity, ModelVersion
+from audit.models import Activity
+from registry.models import ModelVersion
 from workflows import actions
 from workflows.models import Review, TransitionRequest
 

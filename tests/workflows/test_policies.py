@@ -8,9 +8,10 @@ import pytest
 from django.contrib.auth.models import Group
 from mlflow.exceptions import MlflowException
 
+from audit.errors import PermissionDenied
+from audit.models import Activity
 from registry import actions as registry_actions
-from registry.errors import PermissionDenied
-from registry.models import Activity, RegisteredModel, RegisteredModelAlias
+from registry.models import RegisteredModel, RegisteredModelAlias
 from workflows import actions, policies
 from workflows.models import Review, StagePolicy, TransitionRequest
 

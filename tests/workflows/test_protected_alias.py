@@ -5,7 +5,7 @@ reviewer approves. The real mlflow client is refused with a message naming the p
 import pytest
 from mlflow.exceptions import MlflowException
 
-from registry.errors import PermissionDenied
+from audit.errors import PermissionDenied
 from registry.models import RegisteredModelAlias
 from workflows import actions
 from workflows.models import TransitionRequest

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.actions import token_create
-from accounts.ctx import Ctx
 from accounts.models import User
+from audit.ctx import Ctx
 
 
 class Command(BaseCommand):

@@ -70,7 +70,7 @@ def compute_hash(prev_hash, row):
 def record(ctx, *, event, model=None, version=None, target="", before=None, after=None, comment=""):
     """Append one activity for the change the caller is making, in the caller's transaction."""
     if event not in events.ALL:
-        raise ValueError(f"Unknown event {event!r}: add it to registry/events.py")
+        raise ValueError(f"Unknown event {event!r}: add it to audit/events.py")
     if version is not None and model is None:
         model = version.model
     with transaction.atomic():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.activity import verify_chain
+from audit.activity import verify_chain
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 """The activity log: hash-chained, append-only on PostgreSQL, and verifiable
-(registry/activity.py, `manage.py verify_activity`)."""
+(audit/activity.py, `manage.py verify_activity`)."""
 
 from contextlib import contextmanager
 
@@ -7,10 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
-from accounts.ctx import Ctx
-from registry import actions, events
-from registry.activity import GENESIS_HASH, compute_hash, record, verify_chain
-from registry.models import Activity, ActivityHead
+from audit import events
+from audit.activity import GENESIS_HASH, compute_hash, record, verify_chain
+from audit.ctx import Ctx
+from audit.models import Activity, ActivityHead
+from registry import actions
 
 
 @pytest.fixture

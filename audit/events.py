@@ -25,7 +25,7 @@ ALIAS_DELETED = "model_version_alias.deleted"
 MODEL_PERMISSIONS_CHANGED = "registered_model_permissions.changed"
 REGISTRY_PERMISSIONS_CHANGED = "registry_permissions.changed"
 
-# Accounts (accounts/actions.py names these as strings: it cannot import this module).
+# Accounts: API tokens.
 TOKEN_CREATED = "api_token.created"
 TOKEN_REVOKED = "api_token.revoked"
 
