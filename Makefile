@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The embedded default's data: SQLite and the filesystem broker (settings never create it).
+VAR_DIR ?= $(or $(MODELGATE_VAR_DIR),var)
 
 .PHONY: run test services migrate clean
 
@@ -22,6 +24,7 @@ $(VENV)/.test-deps: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.run-deps
 
 migrate: $(VENV)/.run-deps
+	mkdir -p $(VAR_DIR)/broker/out $(VAR_DIR)/broker/processed $(VAR_DIR)/broker/control
 	$(PY) manage.py migrate --noinput
 
 run: migrate

@@ -5,36 +5,28 @@ Celery broker, so `make run` needs no server. DATABASE_URL and REDIS_URL switch 
 and Redis (the tests always use those).
 """
 
-import os
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from .env import env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("MODELGATE_VAR_DIR", BASE_DIR / "var"))
+# The embedded default's data (SQLite, the filesystem broker). Made by `make run`
+# (bin/run-local), never by importing settings.
+VAR_DIR = Path(env("MODELGATE_VAR_DIR", str(BASE_DIR / "var")))
 
 
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+DEBUG = env("DEBUG", False)
+SECRET_KEY = env("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and env_bool("MODELGATE_REQUIRE_SECRET_KEY", False):
+    if not DEBUG and env("MODELGATE_REQUIRE_SECRET_KEY", False):
         raise ImproperlyConfigured("SECRET_KEY must be set in production.")
     SECRET_KEY = "insecure-local-only-key-change-me"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -86,12 +78,11 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'modelgate.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'modelgate.sqlite3'}"),
+        conn_max_age=env("DATABASE_CONN_MAX_AGE", 60),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Writers wait for the lock instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
@@ -116,16 +107,18 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if not (STATIC_ROOT / "staticfiles.json").exists():
-    # Before collectstatic has run (dev, tests) there is no manifest: serve from the apps.
+    # Before collectstatic has run (dev, tests) there is no manifest: serve from the apps,
+    # looked up per request (so nothing is indexed at start-up and the missing STATIC_ROOT
+    # is not an error; collectstatic creates it).
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     WHITENOISE_USE_FINDERS = True
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    WHITENOISE_AUTOREFRESH = True
 
 LOGIN_URL = "/admin/login/"
 
@@ -154,14 +147,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Celery. Without REDIS_URL the broker is kombu's filesystem transport: no server needed.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
@@ -180,48 +171,48 @@ CELERY_TIMEZONE = "UTC"
 # Registry behaviour.
 # Local filesystem sources (/path, file://) are refused unless this is set: a registry shared
 # by a team must not point at one machine's disk.
-MODELGATE_ALLOW_LOCAL_SOURCES = env_bool("MODELGATE_ALLOW_LOCAL_SOURCES", False)
+MODELGATE_ALLOW_LOCAL_SOURCES = env("MODELGATE_ALLOW_LOCAL_SOURCES", False)
 # How long a verified Basic-auth username+password is remembered (0: check every request).
-MODELGATE_BASIC_AUTH_CACHE_SECONDS = int(os.environ.get("MODELGATE_BASIC_AUTH_CACHE_SECONDS", "60"))
+MODELGATE_BASIC_AUTH_CACHE_SECONDS = env("MODELGATE_BASIC_AUTH_CACHE_SECONDS", 60)
 # How long a token's last_used_at may lag, so the hot alias lookup does not write every call.
-MODELGATE_TOKEN_TOUCH_SECONDS = int(os.environ.get("MODELGATE_TOKEN_TOUCH_SECONDS", "60"))
+MODELGATE_TOKEN_TOUCH_SECONDS = env("MODELGATE_TOKEN_TOUCH_SECONDS", 60)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 # Access control (accounts/policies.py). Every authenticated user gets this level on every
 # model unless it is NONE; and may create models unless MODELGATE_DEFAULT_CAN_CREATE is false.
-MODELGATE_DEFAULT_LEVEL = os.environ.get("MODELGATE_DEFAULT_LEVEL", "CAN_READ").upper()
-MODELGATE_DEFAULT_CAN_CREATE = env_bool("MODELGATE_DEFAULT_CAN_CREATE", True)
+MODELGATE_DEFAULT_LEVEL = env("MODELGATE_DEFAULT_LEVEL", "CAN_READ").upper()
+MODELGATE_DEFAULT_CAN_CREATE = env("MODELGATE_DEFAULT_CAN_CREATE", True)
 
 # Webhooks (webhooks/). Deliveries are retried with exponential backoff and jitter: about
 # MODELGATE_WEBHOOK_MAX_ATTEMPTS attempts spread over about MODELGATE_WEBHOOK_RETRY_HORIZON
 # seconds (defaults: 10 over ~24 h).
-MODELGATE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("MODELGATE_WEBHOOK_MAX_ATTEMPTS", "10"))
-MODELGATE_WEBHOOK_RETRY_HORIZON = int(os.environ.get("MODELGATE_WEBHOOK_RETRY_HORIZON", str(24 * 3600)))
-MODELGATE_WEBHOOK_RETRY_BASE = float(os.environ.get("MODELGATE_WEBHOOK_RETRY_BASE", "0"))  # 0: derive from horizon
-MODELGATE_WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("MODELGATE_WEBHOOK_CONNECT_TIMEOUT", "5"))
-MODELGATE_WEBHOOK_READ_TIMEOUT = float(os.environ.get("MODELGATE_WEBHOOK_READ_TIMEOUT", "15"))
-MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES", str(64 * 1024)))
+MODELGATE_WEBHOOK_MAX_ATTEMPTS = env("MODELGATE_WEBHOOK_MAX_ATTEMPTS", 10)
+MODELGATE_WEBHOOK_RETRY_HORIZON = env("MODELGATE_WEBHOOK_RETRY_HORIZON", 24 * 3600)
+MODELGATE_WEBHOOK_RETRY_BASE = env("MODELGATE_WEBHOOK_RETRY_BASE", 0.0)  # 0: derive from horizon
+MODELGATE_WEBHOOK_CONNECT_TIMEOUT = env("MODELGATE_WEBHOOK_CONNECT_TIMEOUT", 5.0)
+MODELGATE_WEBHOOK_READ_TIMEOUT = env("MODELGATE_WEBHOOK_READ_TIMEOUT", 15.0)
+MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES = env("MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024)
 # A webhook is disabled (and that is recorded) after this many consecutive failed deliveries.
-MODELGATE_WEBHOOK_DISABLE_AFTER = int(os.environ.get("MODELGATE_WEBHOOK_DISABLE_AFTER", "20"))
+MODELGATE_WEBHOOK_DISABLE_AFTER = env("MODELGATE_WEBHOOK_DISABLE_AFTER", 20)
 # Private, loopback and link-local destinations are refused unless inside one of these
 # networks (comma-separated CIDRs), checked when connecting: e.g. an internal Jenkins.
-MODELGATE_WEBHOOK_ALLOWED_NETWORKS = env_list("MODELGATE_WEBHOOK_ALLOWED_NETWORKS")
+MODELGATE_WEBHOOK_ALLOWED_NETWORKS = env("MODELGATE_WEBHOOK_ALLOWED_NETWORKS", [])
 # Key for webhook secrets at rest (Fernet); derived from SECRET_KEY when unset.
-MODELGATE_ENCRYPTION_KEY = os.environ.get("MODELGATE_ENCRYPTION_KEY", "")
+MODELGATE_ENCRYPTION_KEY = env("MODELGATE_ENCRYPTION_KEY", "")
 # How often the beat sweeper looks for deliveries whose kick was lost (seconds).
-MODELGATE_WEBHOOK_SWEEP_SECONDS = float(os.environ.get("MODELGATE_WEBHOOK_SWEEP_SECONDS", "15"))
+MODELGATE_WEBHOOK_SWEEP_SECONDS = env("MODELGATE_WEBHOOK_SWEEP_SECONDS", 15.0)
 # How long a worker holds a claimed delivery before the sweeper may hand it to another.
-MODELGATE_WEBHOOK_LEASE_SECONDS = int(os.environ.get("MODELGATE_WEBHOOK_LEASE_SECONDS", "120"))
+MODELGATE_WEBHOOK_LEASE_SECONDS = env("MODELGATE_WEBHOOK_LEASE_SECONDS", 120)
 # Jenkins: how often and how long to follow a queued build to its result.
-MODELGATE_JENKINS_POLL_SECONDS = float(os.environ.get("MODELGATE_JENKINS_POLL_SECONDS", "5"))
-MODELGATE_JENKINS_FOLLOW_SECONDS = int(os.environ.get("MODELGATE_JENKINS_FOLLOW_SECONDS", str(6 * 3600)))
+MODELGATE_JENKINS_POLL_SECONDS = env("MODELGATE_JENKINS_POLL_SECONDS", 5.0)
+MODELGATE_JENKINS_FOLLOW_SECONDS = env("MODELGATE_JENKINS_FOLLOW_SECONDS", 6 * 3600)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-deliveries": {
@@ -231,6 +222,6 @@ CELERY_BEAT_SCHEDULE = {
     # Pending requests whose version moved or was deleted are closed by the system.
     "close-stale-transition-requests": {
         "task": "workflows.tasks.close_stale_requests",
-        "schedule": float(os.environ.get("MODELGATE_STALE_REQUEST_SWEEP_SECONDS", "60")),
+        "schedule": env("MODELGATE_STALE_REQUEST_SWEEP_SECONDS", 60.0),
     },
 }

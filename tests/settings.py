@@ -11,3 +11,6 @@ from config.settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MODELGATE_TEST_DB", "test_modelgate")}  # noqa: F405
+# WhiteNoise would index every static file whenever a test client builds its middleware
+# (about 0.1 s a test); with autorefresh it looks files up per request instead.
+WHITENOISE_AUTOREFRESH = True
