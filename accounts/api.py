@@ -10,6 +10,7 @@ from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from audit.ctx import Ctx
+from audit.timestamps import to_millis
 
 from .actions import token_create, token_revoke
 from .models import ApiToken
@@ -18,18 +19,14 @@ TAG = ["Modelgate tokens"]
 MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
 
 
-def _ms(dt):
-    return int(dt.timestamp() * 1000) if dt else None
-
-
 def token_json(token):
     return {
         "token_id": str(token.pk),
         "name": token.name,
         "prefix": token.prefix,
-        "creation_time": _ms(token.created_at),
-        "expiry_time": _ms(token.expires_at),
-        "last_used_time": _ms(token.last_used_at),
+        "creation_time": to_millis(token.created_at),
+        "expiry_time": to_millis(token.expires_at),
+        "last_used_time": to_millis(token.last_used_at),
         "revoked": token.revoked_at is not None,
     }
 

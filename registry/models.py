@@ -19,10 +19,6 @@ def new_uid():
     return uuid.uuid4().hex
 
 
-def to_millis(dt):
-    return int(dt.timestamp() * 1000) if dt else None
-
-
 class RegisteredModel(models.Model):
     uid = models.CharField(max_length=32, unique=True, default=new_uid, editable=False)
     name = models.CharField(max_length=256, unique=True)

@@ -12,8 +12,9 @@ from rest_framework.response import Response
 
 from audit.ctx import Ctx
 from audit.errors import InvalidParameterValue
+from audit.timestamps import to_millis
 from registry.api import requests as msg
-from registry.models import to_millis
+from registry.api.render import page_json
 from registry.selectors import page
 
 from . import actions, selectors
@@ -122,10 +123,7 @@ def list_registry_webhooks(request):
         wanted = set(data["events"])
         webhooks = [w for w in webhooks if wanted & set(w.events)]
     rows, token = page(webhooks, data["max_results"], data["page_token"], limit=1000)
-    body = {"webhooks": [registry_webhook_json(w) for w in rows]}
-    if token:
-        body["next_page_token"] = token
-    return Response(body)
+    return Response(page_json("webhooks", rows, token, registry_webhook_json))
 
 
 @msg.doc(RegistryWebhookUpdate, DATABRICKS, method="PATCH")
@@ -226,10 +224,7 @@ def mlflow_webhooks(request):
         data = msg.parse(request, MlflowList)
         qs = selectors.manageable_webhooks(request.user).filter(flavor=Webhook.MLFLOW).order_by("created_at", "id")
         rows, token = page(qs, data["max_results"], data["page_token"], limit=1000)
-        body = {"webhooks": [mlflow_webhook_json(w) for w in rows]}
-        if token:
-            body["next_page_token"] = token
-        return Response(body)
+        return Response(page_json("webhooks", rows, token, mlflow_webhook_json))
     data = msg.parse(request, MlflowWebhookIn)
     with transaction.atomic():
         webhook = actions.webhook_create(
@@ -393,10 +388,7 @@ def list_deliveries(request):
     data = msg.parse(request, DeliveryList)
     qs = selectors.deliveries(request.user, webhook_id=data["webhook_id"], status=data["status"], event=data["event"])
     rows, token = page(qs, data["max_results"], data["page_token"], limit=1000)
-    body = {"deliveries": [delivery_json(d) for d in rows]}
-    if token:
-        body["next_page_token"] = token
-    return Response(body)
+    return Response(page_json("deliveries", rows, token, delivery_json))
 
 
 @msg.doc(DeliveryRef, MODELGATE, method="GET")

@@ -5,7 +5,7 @@ import json
 from datetime import timezone as dt_timezone
 
 from audit import events as ev
-from registry.models import to_millis
+from audit.timestamps import to_millis
 
 DATABRICKS_EVENTS = (
     "MODEL_VERSION_CREATED",

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from audit.activity import canonical_fields
 from audit.ctx import Ctx
 from audit.errors import InvalidParameterValue, ResourceConflict
+from audit.timestamps import to_millis
 from registry import actions as registry_actions
 from registry import selectors as registry_selectors
 from registry import validators
@@ -280,7 +281,7 @@ def check_json(check):
         "details_url": check.details_url,
         "summary": check.summary,
         "reported_by": check.reported_by.username if check.reported_by_id else None,
-        "timestamp": int(check.created_at.timestamp() * 1000),
+        "timestamp": to_millis(check.created_at),
     }
 
 

@@ -4,8 +4,8 @@ ModelVersionDatabricks), built from workflows rows and from the activity log."""
 from accounts import policies as access
 from accounts.levels import Level
 from audit import events
+from audit.timestamps import to_millis
 from registry.api.render import version_json
-from registry.models import to_millis
 
 from . import policies
 from .models import TransitionRequest

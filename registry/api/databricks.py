@@ -17,7 +17,7 @@ from accounts.models import User
 from audit.ctx import Ctx
 from registry import actions, permissions, selectors
 from registry.api import requests as msg
-from registry.api.render import model_json
+from registry.api.render import model_json, page_json
 
 TAG = ["Databricks registry"]
 ROOT = "root"
@@ -61,12 +61,7 @@ def list_registered_models(request):
         max_results=data.get("max_results") or selectors.DEFAULT_MODEL_RESULTS,
         page_token=data["page_token"],
     )
-    body = {}
-    if models:
-        body["registered_models"] = [model_json(m) for m in models]
-    if next_token:
-        body["next_page_token"] = next_token
-    return Response(body)
+    return Response(page_json("registered_models", models, next_token, model_json, omit_empty=True))
 
 
 # Permissions ---------------------------------------------------------------------------------

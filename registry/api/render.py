@@ -1,7 +1,19 @@
 """Registry entities in MLflow's wire format: snake_case, versions as strings, timestamps as
 ms numbers, status READY, tags as [{key, value}], empty repeated fields omitted."""
 
-from registry.models import to_millis
+from audit.timestamps import to_millis
+
+
+def page_json(key, rows, next_token, render, *, omit_empty=False):
+    """One page of a list: `{key: [render(row), ...], "next_page_token": ...}`, the token only
+    when there is a next page. MLflow's own lists omit an empty `key` too (proto3 JSON drops
+    empty repeated fields); Databricks' and Modelgate's keep it."""
+    body = {}
+    if rows or not omit_empty:
+        body[key] = [render(row) for row in rows]
+    if next_token:
+        body["next_page_token"] = next_token
+    return body
 
 
 def tags_json(tag_rows):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from audit.ctx import Ctx
 from registry import actions, selectors
 from registry.api import requests as msg
-from registry.api.render import model_json, version_json
+from registry.api.render import model_json, page_json, version_json
 
 TAG = ["MLflow model registry"]
 
@@ -79,12 +79,7 @@ def search_registered_models(request):
         order_by=data["order_by"],
         page_token=data["page_token"],
     )
-    body = {}
-    if models:
-        body["registered_models"] = [model_json(m) for m in models]
-    if next_token:
-        body["next_page_token"] = next_token
-    return Response(body)
+    return Response(page_json("registered_models", models, next_token, model_json, omit_empty=True))
 
 
 @_doc(msg.GetLatestVersions)
@@ -197,12 +192,7 @@ def search_model_versions(request):
         order_by=data["order_by"],
         page_token=data["page_token"],
     )
-    body = {}
-    if versions:
-        body["model_versions"] = [version_json(v) for v in versions]
-    if next_token:
-        body["next_page_token"] = next_token
-    return Response(body)
+    return Response(page_json("model_versions", versions, next_token, version_json, omit_empty=True))
 
 
 @_doc(msg.ModelVersionRef, method="GET")
