@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.levels import Level
@@ -25,7 +24,7 @@ from registry import policies as registry_policies
 from registry import transitions, validators
 from registry.models import STAGE_ARCHIVED, STAGE_NONE, RegisteredModel
 
-from . import policies
+from . import policies, render
 from .models import AliasPolicy, Check, Comment, Review, StagePolicy, TransitionRequest
 
 MAX_COMMENT_LENGTH = 65_535
@@ -182,16 +181,6 @@ def transition_request_close_stale(ctx, *, request_id):
         if req.model_id != model.pk or not req.is_pending:
             return None
         return _close_if_stale(ctx, req, req.version)
-
-
-def stale_request_ids(limit=500):
-    """Pending requests whose version was deleted or (stage requests) has moved."""
-    moved = ~Q(to_stage="") & ~Q(version__current_stage=F("from_stage"))
-    return list(
-        TransitionRequest.objects.filter(status=TransitionRequest.PENDING)
-        .filter(Q(version__deleted_at__isnull=False) | moved)
-        .order_by("created_at").values_list("pk", flat=True)[:limit]
-    )
 
 
 def transition_approve(ctx, *, name, version, stage="", alias="", archive_existing_versions=False, comment=""):
@@ -444,12 +433,12 @@ def stage_policy_set(ctx, *, name="", stage, **fields):
     if stage not in {"Staging", "Production"}:
         raise InvalidParameterValue("Stage policies apply to Staging or Production.")
     return _save_policy(ctx, name, StagePolicy, {"stage": stage}, fields,
-                        events.STAGE_POLICY_CHANGED, stage_policy_json)
+                        events.STAGE_POLICY_CHANGED, render.stage_policy_json)
 
 
 def stage_policy_delete(ctx, *, name="", stage):
     _delete_policy(ctx, name, StagePolicy, {"stage": validators.stage(stage)},
-                   events.STAGE_POLICY_CHANGED, stage_policy_json)
+                   events.STAGE_POLICY_CHANGED, render.stage_policy_json)
 
 
 def alias_policy_set(ctx, *, name="", pattern, **fields):
@@ -462,35 +451,10 @@ def alias_policy_set(ctx, *, name="", pattern, **fields):
             raise InvalidParameterValue(f"Invalid required_level '{fields['required_level']}'.")
         fields = {**fields, "required_level": level.name}
     return _save_policy(ctx, name, AliasPolicy, {"pattern": pattern}, fields,
-                        events.ALIAS_POLICY_CHANGED, alias_policy_json)
+                        events.ALIAS_POLICY_CHANGED, render.alias_policy_json)
 
 
 def alias_policy_delete(ctx, *, name="", pattern):
-    _delete_policy(ctx, name, AliasPolicy, {"pattern": pattern}, events.ALIAS_POLICY_CHANGED, alias_policy_json)
-
-
-def stage_policy_json(policy):
-    return {
-        "model": policy.model.name if policy.model_id else None,
-        "stage": policy.stage,
-        "required_approvals": policy.required_approvals,
-        "approver_team": policy.approver_team.name if policy.approver_team_id else None,
-        "separation_of_duties": policy.separation_of_duties,
-        "require_request": policy.require_request,
-        "required_checks": list(policy.required_checks or []),
-        "archive_existing_on_approval": policy.archive_existing_on_approval,
-        "move_alias_on_approval": policy.move_alias_on_approval,
-    }
-
-
-def alias_policy_json(policy):
-    return {
-        "model": policy.model.name if policy.model_id else None,
-        "pattern": policy.pattern,
-        "required_level": policy.required_level,
-        "required_approvals": policy.required_approvals,
-        "approver_team": policy.approver_team.name if policy.approver_team_id else None,
-        "separation_of_duties": policy.separation_of_duties,
-        "required_checks": list(policy.required_checks or []),
-    }
+    _delete_policy(ctx, name, AliasPolicy, {"pattern": pattern},
+                   events.ALIAS_POLICY_CHANGED, render.alias_policy_json)
 

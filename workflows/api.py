@@ -366,7 +366,7 @@ def set_stage_policy(request):
         Ctx.from_request(request), name=data["name"], stage=data["stage"],
         **_policy_fields(data, {"name", "stage"}),
     )
-    return Response({"stage_policy": actions.stage_policy_json(policy)})
+    return Response({"stage_policy": render.stage_policy_json(policy)})
 
 
 @msg.doc(StagePolicyRef, MODELGATE, method="DELETE")
@@ -387,7 +387,7 @@ def set_alias_policy(request):
         Ctx.from_request(request), name=data["name"], pattern=data["pattern"],
         **_policy_fields(data, {"name", "pattern"}),
     )
-    return Response({"alias_policy": actions.alias_policy_json(policy)})
+    return Response({"alias_policy": render.alias_policy_json(policy)})
 
 
 @msg.doc(AliasPolicyRef, MODELGATE, method="DELETE")
@@ -405,8 +405,8 @@ def list_policies(request):
     data = msg.parse(request, PolicyList)
     stage_policies, alias_policies = selectors.policies(request.user, name=data["name"])
     return Response({
-        "stage_policies": [actions.stage_policy_json(p) for p in stage_policies],
-        "alias_policies": [actions.alias_policy_json(p) for p in alias_policies],
+        "stage_policies": [render.stage_policy_json(p) for p in stage_policies],
+        "alias_policies": [render.alias_policy_json(p) for p in alias_policies],
     })
 
 

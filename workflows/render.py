@@ -1,5 +1,6 @@
 """Governance objects in the Databricks wire format (Activity, TransitionRequest, CommentObject,
-ModelVersionDatabricks), built from workflows rows and from the activity log."""
+ModelVersionDatabricks), built from workflows rows and from the activity log; and Modelgate's
+stage and alias policies, as the API shows them and the activity log records them."""
 
 from accounts import policies as access
 from accounts.levels import Level
@@ -131,3 +132,30 @@ def version_databricks_json(viewer, mv):
     ).exclude(to_stage="").select_related("created_by", "model", "version")
     body["open_requests"] = [request_json(viewer, r) for r in open_requests]
     return body
+
+
+def stage_policy_json(policy):
+    return {
+        "model": policy.model.name if policy.model_id else None,
+        "stage": policy.stage,
+        "required_approvals": policy.required_approvals,
+        "approver_team": policy.approver_team.name if policy.approver_team_id else None,
+        "separation_of_duties": policy.separation_of_duties,
+        "require_request": policy.require_request,
+        "required_checks": list(policy.required_checks or []),
+        "archive_existing_on_approval": policy.archive_existing_on_approval,
+        "move_alias_on_approval": policy.move_alias_on_approval,
+    }
+
+
+def alias_policy_json(policy):
+    return {
+        "model": policy.model.name if policy.model_id else None,
+        "pattern": policy.pattern,
+        "required_level": policy.required_level,
+        "required_approvals": policy.required_approvals,
+        "approver_team": policy.approver_team.name if policy.approver_team_id else None,
+        "separation_of_duties": policy.separation_of_duties,
+        "required_checks": list(policy.required_checks or []),
+    }
+

@@ -1,6 +1,6 @@
-"""Governance reads, filtered to what the viewer may read."""
+"""Governance reads, filtered to what the viewer may read (the system's sweep has no viewer)."""
 
-from django.db.models import Q
+from django.db.models import F, Q
 
 from accounts import policies as access
 from accounts.levels import Level
@@ -38,6 +38,17 @@ def pending_requests(viewer):
         TransitionRequest.objects.filter(status=TransitionRequest.PENDING, model__in=readable)
         .select_related("created_by", "model", "version")
         .order_by("created_at")
+    )
+
+
+def stale_request_ids(limit=500):
+    """For the system's sweep (no viewer): pending requests whose version was deleted or
+    (stage requests) has moved, oldest first."""
+    moved = ~Q(to_stage="") & ~Q(version__current_stage=F("from_stage"))
+    return list(
+        TransitionRequest.objects.filter(status=TransitionRequest.PENDING)
+        .filter(Q(version__deleted_at__isnull=False) | moved)
+        .order_by("created_at").values_list("pk", flat=True)[:limit]
     )
 
 

@@ -3,7 +3,7 @@ from celery import shared_task
 from audit.ctx import Ctx
 from registry.models import RegisteredModel
 
-from . import actions
+from . import actions, selectors
 
 
 @shared_task(ignore_result=True)
@@ -22,7 +22,7 @@ def record_check(*, model_uid, name, version, check, status, details_url="", sum
 def close_stale_requests():
     """Beat: close the pending requests whose version moved or was deleted, one action each."""
     closed = 0
-    for request_id in actions.stale_request_ids():
+    for request_id in selectors.stale_request_ids():
         if actions.transition_request_close_stale(Ctx.system(), request_id=request_id) is not None:
             closed += 1
     return closed
