@@ -6,11 +6,14 @@ import os
 import socket
 
 import pytest
+from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.actions import token_create
 from accounts.models import User
 from audit.ctx import Ctx
+from audit.models import Activity
+from registry import actions
 
 
 def _reachable(host, port):
@@ -32,6 +35,29 @@ def pytest_sessionstart(session):
             f"PostgreSQL is not reachable at {db.get('HOST')}:{db.get('PORT')}; start it "
             "(see README) or set DATABASE_URL."
         )
+
+
+
+# What the log says and what the API answered ------------------------------------------------------
+
+def last_seq():
+    """The activity log's last sequence number (0 when empty)."""
+    return Activity.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def events_since(seq, **filters):
+    """The events recorded after `seq`, in order. Tokens a test issues to its callers along
+    the way are the test's doing, not the call's, so they are left out."""
+    rows = Activity.objects.filter(seq__gt=seq, **filters).exclude(event__startswith="api_token.")
+    return list(rows.order_by("seq").values_list("event", flat=True))
+
+
+def assert_error(response, status, error_code, message_part=""):
+    """An API error in MLflow's format: the status, the JSON body's code and (part of) its message."""
+    assert response.status_code == status, response.json_body
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json_body["error_code"] == error_code
+    assert message_part in response.json_body["message"]
 
 
 @pytest.fixture
@@ -76,6 +102,29 @@ def ci_bot(db):
 @pytest.fixture
 def admin_user(db):
     return User.objects.create_superuser("admin", "admin@example.com", "admin-pw-123")
+
+
+def access_entry(principal, level):
+    """An access-control entry of the permissions API naming a user, team or service account."""
+    if isinstance(principal, Group):
+        return {"group_name": principal.name, "permission_level": level}
+    key = "service_principal_name" if principal.is_service_account else "user_name"
+    return {key: principal.username, "permission_level": level}
+
+
+@pytest.fixture
+def grant(ctx_for, owner):
+    """grant(model, *principals, level=...): direct grants on one model (users, teams, service
+    accounts), made by its owner through the action every API path uses (PATCH semantics:
+    other grants stay)."""
+
+    def give(model, *principals, level):
+        actions.model_permissions_change(
+            ctx_for(owner), uid=model.uid, access_control_list=[access_entry(p, level) for p in principals],
+            replace=False,
+        )
+
+    return give
 
 
 class MlflowApi:

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import requests
 
-
 # Variables that would change where or as whom the client talks; cleared so that the
 # developer's own shell settings cannot leak into a test.
 _CLIENT_ENV = (

@@ -4,9 +4,9 @@ pointed at a live Modelgate with one principal's token."""
 
 
 import pytest
-from django.contrib.auth.models import Group
 
 from registry import actions
+from tests.conftest import access_entry
 
 SOURCE = "s3://bucket/fraud/model"
 
@@ -15,28 +15,6 @@ def no_default_level(settings):
     """Authenticated users get nothing by default: only grants (and superuser) count."""
     settings.MODELGATE_DEFAULT_LEVEL = "NONE"
     return settings
-
-
-def access_entry(principal, level):
-    """An access-control entry of the permissions API naming a user, team or service account."""
-    if isinstance(principal, Group):
-        return {"group_name": principal.name, "permission_level": level}
-    key = "service_principal_name" if principal.is_service_account else "user_name"
-    return {key: principal.username, "permission_level": level}
-
-
-@pytest.fixture
-def grant(ctx_for, owner):
-    """grant(model, principal, level): a direct grant on one model, made by its owner through
-    the action every API path uses (PATCH semantics: other grants stay)."""
-
-    def give(model, principal, level):
-        actions.model_permissions_change(
-            ctx_for(owner), uid=model.uid, access_control_list=[access_entry(principal, level)],
-            replace=False,
-        )
-
-    return give
 
 
 @pytest.fixture

@@ -277,7 +277,7 @@ HTTP_ABILITIES = [
 def test_ability_matrix(ability, level, no_default_level, build, grant, reviewer, outsider, api_as):
     model = build("fraud", **STATE)
     if level is not Level.NONE:
-        grant(model, reviewer, level.name)
+        grant(model, reviewer, level=level.name)
     assert level_of(reviewer, model) is level
     api = api_as(reviewer, prefix="/api/2.0/")
     before = registry_rows()
@@ -517,7 +517,7 @@ def test_ability_through_real_clients(ability, level, no_default_level, build, g
                                       outsider, clients_for):
     model = build("fraud", **STATE)
     if level is not Level.NONE:
-        grant(model, reviewer, level.name)
+        grant(model, reviewer, level=level.name)
     clients = clients_for(reviewer)
     before = registry_rows()
 

@@ -13,6 +13,7 @@ from accounts.levels import DESCRIPTIONS, Level
 from accounts.models import User
 from audit import events
 from audit.models import Activity
+from tests.conftest import last_seq
 
 pytestmark = pytest.mark.e2e
 
@@ -64,10 +65,6 @@ def entries(acl):
     return {frozenset(entry.items()) for entry in acl}
 
 
-def last_seq():
-    return Activity.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-
-
 def level_of(user, model):
     return access.effective_level(User.objects.get(pk=user.pk), model)
 
@@ -83,7 +80,7 @@ def test_get_model_gives_the_id_and_the_callers_own_level(
     no_default_level, build, grant, owner, reviewer, workspace_as
 ):
     model = build("fraud")
-    grant(model, reviewer, "CAN_MANAGE_STAGING_VERSIONS")
+    grant(model, reviewer, level="CAN_MANAGE_STAGING_VERSIONS")
 
     as_owner = workspace_as(owner).model_registry.get_model("fraud").registered_model_databricks
     as_reviewer = workspace_as(reviewer).model_registry.get_model("fraud").registered_model_databricks
@@ -116,7 +113,7 @@ def test_set_replaces_every_direct_grant_and_update_merges(
     no_default_level, build, grant, owner, reviewer, outsider, ci_bot, team, admin_user, workspace_as
 ):
     model = build("fraud")
-    grant(model, reviewer, "CAN_EDIT")
+    grant(model, reviewer, level="CAN_EDIT")
     registry = workspace_as(owner).model_registry
     seq_before = last_seq()
 
@@ -174,7 +171,7 @@ def test_a_manager_who_replaces_the_acl_without_themselves_gets_the_new_acl(
     no_default_level, build, grant, owner, reviewer, workspace_as
 ):
     model = build("fraud")
-    grant(model, reviewer, "CAN_MANAGE")
+    grant(model, reviewer, level="CAN_MANAGE")
 
     replaced = workspace_as(reviewer).model_registry.set_permissions(
         model.uid, access_control_list=model_acl(("user_name", "owner", "CAN_MANAGE"))
@@ -189,7 +186,7 @@ def test_non_managers_cannot_change_a_models_permissions(
     no_default_level, build, grant, reviewer, outsider, workspace_as
 ):
     model = build("fraud")
-    grant(model, reviewer, "CAN_MANAGE_PRODUCTION_VERSIONS")
+    grant(model, reviewer, level="CAN_MANAGE_PRODUCTION_VERSIONS")
     changes_before = len(permission_activities())
     acl = model_acl(("user_name", "outsider", "CAN_MANAGE"))
 

@@ -196,7 +196,7 @@ def fraud(no_default_level, build, grant, reviewer, owner, admin_user, ctx_for):
 
     model = build("fraud", stages=("None", "Staging"), model_tags={"team": "risk"},
                   version_tags={"k": "v"}, aliases={"champion": 1})
-    grant(model, reviewer, "CAN_READ")
+    grant(model, reviewer, level="CAN_READ")
     ctx = ctx_for(owner)
     workflow_actions.transition_request_create(ctx, name="fraud", version="1", stage="Production")
     workflow_actions.transition_request_create(ctx, name="fraud", version="1", alias="challenger")

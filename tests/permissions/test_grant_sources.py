@@ -31,7 +31,7 @@ def test_a_team_grant_lets_its_members_add_versions(
     no_default_level, build, grant, team, reviewer, outsider, api_as
 ):
     model = build("fraud")
-    grant(model, team, "CAN_EDIT")
+    grant(model, team, level="CAN_EDIT")
 
     member = api_as(reviewer)
     created = member.post("model-versions/create", name="fraud", source="s3://bucket/fraud/2")
@@ -51,7 +51,7 @@ def test_a_team_grant_lets_its_members_add_versions(
 
 def test_leaving_the_team_takes_its_grant_away(no_default_level, build, grant, team, reviewer, api_as):
     model = build("fraud")
-    grant(model, team, "CAN_EDIT")
+    grant(model, team, level="CAN_EDIT")
     api = api_as(reviewer)
     assert api.get("registered-models/get", name="fraud").status_code == 200
 
@@ -90,8 +90,8 @@ def test_the_highest_level_wins_own_read_and_team_manage_can_delete(
     no_default_level, build, grant, team, reviewer, api_as
 ):
     model = build("fraud")
-    grant(model, reviewer, "CAN_READ")
-    grant(model, team, "CAN_MANAGE")
+    grant(model, reviewer, level="CAN_READ")
+    grant(model, team, level="CAN_MANAGE")
     api = api_as(reviewer)
     assert databricks_level(api, "fraud") == "CAN_MANAGE"
 
@@ -106,7 +106,7 @@ def test_the_highest_level_wins_root_read_and_own_manage_can_rename(
 ):
     model = build("fraud")
     grant_root(reviewer, "CAN_READ")
-    grant(model, reviewer, "CAN_MANAGE")
+    grant(model, reviewer, level="CAN_MANAGE")
 
     response = api_as(reviewer).post("registered-models/rename", name="fraud", new_name="fraud-2")
 
@@ -119,7 +119,7 @@ def test_the_highest_level_wins_a_lower_own_grant_does_not_lower_a_root_grant(
 ):
     model = build("fraud")
     grant_root(reviewer, "CAN_MANAGE_PRODUCTION_VERSIONS")
-    grant(model, reviewer, "CAN_READ")
+    grant(model, reviewer, level="CAN_READ")
     api = api_as(reviewer)
 
     assert databricks_level(api, "fraud") == "CAN_MANAGE_PRODUCTION_VERSIONS"
@@ -137,7 +137,7 @@ def test_the_default_level_counts_and_a_grant_raises_it(settings, build, grant, 
         403, "PERMISSION_DENIED"
     )
 
-    grant(model, reviewer, "CAN_MANAGE")
+    grant(model, reviewer, level="CAN_MANAGE")
 
     assert api.post("registered-models/rename", name="fraud", new_name="x").status_code == 200
 
@@ -146,7 +146,7 @@ def test_a_service_principal_grant_lets_the_ci_bot_transition(
     no_default_level, build, grant, ci_bot, api_as
 ):
     model = build("fraud")
-    grant(model, ci_bot, "CAN_MANAGE_PRODUCTION_VERSIONS")
+    grant(model, ci_bot, level="CAN_MANAGE_PRODUCTION_VERSIONS")
 
     response = api_as(ci_bot).post(
         "model-versions/transition-stage", name="fraud", version="1", stage="Production"
@@ -168,7 +168,7 @@ def test_a_revoked_grant_takes_effect_on_the_next_call(
     no_default_level, build, grant, reviewer, owner, ctx_for, api_as
 ):
     model = build("fraud")
-    grant(model, reviewer, "CAN_EDIT")
+    grant(model, reviewer, level="CAN_EDIT")
     api = api_as(reviewer)
     assert api.post("registered-models/set-tag", name="fraud", key="k", value="1").status_code == 200
 

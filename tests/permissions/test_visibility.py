@@ -29,7 +29,7 @@ def registry(no_default_level, build, grant, reviewer):
     for name, level in zip(READABLE, levels):
         model = build(name, stages=("None", "Staging"), model_tags={"team": "risk"},
                       version_tags={"k": "v"}, aliases={"champion": 1})
-        grant(model, reviewer if level else team, level or "CAN_READ")
+        grant(model, reviewer if level else team, level=level or "CAN_READ")
     for name in UNREADABLE:
         build(name, stages=("None", "Production", "None"),
               model_tags={"team": "risk", "zz-codename": "undercover"},

@@ -38,11 +38,3 @@ def snapshot():
         table._meta.db_table: list(table.objects.order_by("pk").values())
         for table in REGISTRY_TABLES
     }
-
-
-def last_seq():
-    return Activity.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-
-
-def events_since(seq):
-    return list(Activity.objects.filter(seq__gt=seq).order_by("seq").values_list("event", flat=True))

@@ -18,8 +18,8 @@ from audit.activity import verify_chain
 from audit.errors import RegistryError
 from audit.models import Activity
 from registry import actions
-from tests.conftest import SubscriberDown
-from tests.registry.state import last_seq, snapshot
+from tests.conftest import SubscriberDown, last_seq
+from tests.registry.state import snapshot
 from webhooks.actions import webhook_create
 from webhooks.models import Delivery
 

@@ -7,7 +7,8 @@ from audit.errors import InvalidParameterValue, ResourceDoesNotExist
 from audit.models import Activity
 from registry import actions, selectors
 from registry.models import RegisteredModelAlias
-from tests.registry.state import last_seq, snapshot
+from tests.conftest import last_seq
+from tests.registry.state import snapshot
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from registry.models import (
     RegisteredModelAlias,
     RegisteredModelTag,
 )
-from tests.registry.state import events_since, last_seq, snapshot
+from tests.conftest import events_since, last_seq
+from tests.registry.state import snapshot
 
 # model_create --------------------------------------------------------------------------------
 

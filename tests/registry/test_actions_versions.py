@@ -8,7 +8,8 @@ from audit.errors import InvalidParameterValue, ResourceDoesNotExist
 from audit.models import Activity
 from registry import actions, selectors
 from registry.models import ModelVersion, RegisteredModelAlias
-from tests.registry.state import last_seq, snapshot
+from tests.conftest import last_seq
+from tests.registry.state import snapshot
 
 
 @pytest.fixture

@@ -4,14 +4,9 @@ import pytest
 
 from registry import actions
 from registry.models import ModelVersion
+from tests.conftest import assert_error
 
 SOURCE = "s3://bucket/fraud/model"
-
-
-def assert_error(response, status, error_code, message_part=""):
-    assert response.status_code == status, response.json_body
-    assert response.json_body["error_code"] == error_code
-    assert message_part in response.json_body["message"]
 
 
 # Setup goes through the actions (cheaper than HTTP); what is under test goes through HTTP.

@@ -6,14 +6,7 @@ import pytest
 from audit.models import Activity
 from registry import actions
 from registry.models import RegisteredModel
-
-
-def assert_error(response, status, error_code, message_part=""):
-    assert response.status_code == status, response.json_body
-    assert response["Content-Type"].startswith("application/json")
-    assert response.json_body["error_code"] == error_code
-    assert message_part in response.json_body["message"]
-
+from tests.conftest import assert_error
 
 # Setup goes through the actions (cheaper than HTTP); what is under test goes through HTTP.
 

@@ -5,12 +5,7 @@ import pytest
 
 from audit.models import Activity
 from registry import actions
-
-
-def assert_error(response, status, error_code, message_part=""):
-    assert response.status_code == status, response.json_body
-    assert response.json_body["error_code"] == error_code
-    assert message_part in response.json_body["message"]
+from tests.conftest import assert_error
 
 
 def assert_empty_ok(response):

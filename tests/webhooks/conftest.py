@@ -631,21 +631,6 @@ def loopback_allowed(settings):
 
 
 @pytest.fixture
-def grant(ctx_for, owner):
-    """grant(model, *users, level=...) through the permissions action, as the model's owner."""
-    from registry import actions
-
-    def give(model, *users, level):
-        acl = [
-            {"service_principal_name" if u.is_service_account else "user_name": u.username, "permission_level": level}
-            for u in users
-        ]
-        actions.model_permissions_change(ctx_for(owner), uid=model.uid, access_control_list=acl, replace=False)
-
-    return give
-
-
-@pytest.fixture
 def make_model(ctx_for, owner, reviewer, grant):
     """make_model(name, versions=1) -> a model made by `owner` with that many versions in
     None; `reviewer` may approve Production moves on it."""

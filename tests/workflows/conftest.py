@@ -10,25 +10,14 @@ request; anything more is granted here explicitly.
 import pytest
 
 from accounts.models import User
-from audit.models import Activity
 from registry import actions
 from registry.models import ModelVersion
 
 SOURCE = "s3://bucket/fraud/model"
 
 
-def last_seq():
-    return Activity.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-
-
 def stage_of(number, name="fraud"):
     return ModelVersion.objects.get(model__name=name, version=number).current_stage
-
-
-def events_since(seq, **filters):
-    # Tokens the test issues to its callers along the way are the test's doing, not the call's.
-    rows = Activity.objects.filter(seq__gt=seq, **filters).exclude(event__startswith="api_token.").order_by("seq")
-    return list(rows.values_list("event", flat=True))
 
 
 @pytest.fixture
@@ -39,24 +28,6 @@ def make_user(db):
         return User.objects.create_user(username=username, password=f"{username}-pw-123", **extra)
 
     return make
-
-
-@pytest.fixture
-def grant(ctx_for, owner):
-    """grant(model, *users, level=...): direct grants on one model, made by its owner through
-    the action every API path uses (PATCH semantics: other grants stay)."""
-
-    def give(model, *users, level):
-        acl = [
-            {
-                "service_principal_name" if u.is_service_account else "user_name": u.username,
-                "permission_level": level,
-            }
-            for u in users
-        ]
-        actions.model_permissions_change(ctx_for(owner), uid=model.uid, access_control_list=acl, replace=False)
-
-    return give
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from audit.activity import verify_chain
 from audit.errors import RegistryError
 from audit.models import Activity
 from registry import actions as registry_actions
-from tests.conftest import SubscriberDown
-from tests.registry.state import last_seq
+from tests.conftest import SubscriberDown, last_seq
 from tests.registry.state import snapshot as registry_snapshot
 from webhooks.actions import webhook_create
 from webhooks.models import Delivery

@@ -14,9 +14,8 @@ from accounts.models import User
 from audit.activity import GENESIS_HASH
 from audit.errors import RegistryError
 from registry import actions as registry_actions
+from tests.conftest import events_since, last_seq
 from workflows import actions
-
-from .conftest import events_since, last_seq
 
 
 @pytest.fixture

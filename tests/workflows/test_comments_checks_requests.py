@@ -9,10 +9,11 @@ import pytest
 
 from audit.models import Activity
 from registry import actions as registry_actions
+from tests.conftest import events_since, last_seq
 from workflows import render
 from workflows.models import Check, Comment, TransitionRequest
 
-from .conftest import events_since, last_seq, stage_of
+from .conftest import stage_of
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from audit.errors import PermissionDenied
 from audit.models import Activity
 from registry import actions as registry_actions
 from registry.models import RegisteredModel, RegisteredModelAlias
+from tests.conftest import events_since, last_seq
 from workflows import actions, policies
 from workflows.models import Review, StagePolicy, TransitionRequest
 
-from .conftest import events_since, last_seq, stage_of
+from .conftest import stage_of
 
 
 def the_request(number=1, name="fraud"):

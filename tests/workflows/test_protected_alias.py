@@ -7,10 +7,9 @@ from mlflow.exceptions import MlflowException
 
 from audit.errors import PermissionDenied
 from registry.models import RegisteredModelAlias
+from tests.conftest import events_since, last_seq
 from workflows import actions
 from workflows.models import TransitionRequest
-
-from .conftest import events_since, last_seq
 
 
 def champion_version(name="fraud", alias="champion"):
