@@ -144,20 +144,15 @@ def _decide(req, status, by, *, system_comment=""):
     req.save(update_fields=["status", "decided_by", "system_comment", "decided_at", "updated_at"])
 
 
-def _close_if_stale(ctx, req, mv):
-    """A request whose version was deleted, or (for a stage request) moved since it was made,
-    is closed by the system rather than applied. An alias request does not depend on the
-    version's stage. Returns the Outcome, or None if the request still holds."""
-    moved = bool(req.to_stage) and mv.current_stage != req.from_stage
-    if mv.deleted_at is None and not moved:
+def _close_if_stale(ctx, req):
+    """Close a stale request (policies.stale_reason) by the system rather than apply it.
+    Returns the Outcome, or None if the request still holds."""
+    why = policies.stale_reason(req)
+    if not why:
         return None
-    why = (
-        f"version {mv.version} was deleted" if mv.deleted_at is not None
-        else f"version {mv.version} moved from {req.from_stage} to {mv.current_stage} after the request was made"
-    )
     _decide(req, TransitionRequest.CLOSED, None, system_comment=f"Closed by the system: {why}.")
     activity = record(
-        ctx, event=events.TRANSITION_REQUEST_CLOSED, version=mv, target=req.target_label,
+        ctx, event=events.TRANSITION_REQUEST_CLOSED, version=req.version, target=req.target_label,
         comment=req.system_comment, before={"status": TransitionRequest.PENDING},
         after=_request_snapshot(req),
     )
@@ -165,9 +160,9 @@ def _close_if_stale(ctx, req, mv):
 
 
 def transition_request_close_stale(ctx, *, request_id):
-    """Close one pending request whose version was deleted, or (a stage request) moved since
-    it was made, with a system comment. The system runs this for every stale request
-    (workflows.tasks.close_stale_requests); a review of a stale request closes it too.
+    """Close one pending request that has gone stale (policies.stale_reason) with a system
+    comment. The system runs this for every stale request (workflows.tasks.close_stale_requests);
+    a review of a stale request closes it too.
     Returns the Outcome, or None when the request is no longer pending or still holds."""
     with transaction.atomic():
         req = TransitionRequest.objects.select_related("model").filter(pk=request_id).first()
@@ -180,7 +175,7 @@ def transition_request_close_stale(ctx, *, request_id):
         )
         if req.model_id != model.pk or not req.is_pending:
             return None
-        return _close_if_stale(ctx, req, req.version)
+        return _close_if_stale(ctx, req)
 
 
 def transition_approve(ctx, *, name, version, stage="", alias="", archive_existing_versions=False, comment=""):
@@ -199,7 +194,7 @@ def transition_approve(ctx, *, name, version, stage="", alias="", archive_existi
         policies.require_can_review(ctx, req, policy, approving=True)
         if Review.objects.filter(request=req, reviewer=ctx.user).exists():
             raise ResourceConflict(f"You have already reviewed request {req.pk}; each reviewer counts once.")
-        stale = _close_if_stale(ctx, req, mv)
+        stale = _close_if_stale(ctx, req)
         if stale is not None:
             return stale
         count, needed = policies.approval_count(req) + 1, policies.approvals_needed(policy)

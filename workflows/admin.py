@@ -42,8 +42,7 @@ def request_row(user, req):
         "checks": policies.check_states(req.version, required_checks),
         "actions": policies.available_actions(user, req),
         # Closed by the system at the next review: say so before an approver tries.
-        "stale": req.version.deleted_at is not None
-        or (bool(req.to_stage) and req.version.current_stage != req.from_stage),
+        "stale": bool(policies.stale_reason(req)),
     }
 
 

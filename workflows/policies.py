@@ -117,6 +117,22 @@ def approval_count(request):
     return Review.objects.filter(request=request, decision=Review.APPROVE).count()
 
 
+def stale_reason(request):
+    """Why a pending request can no longer be applied as asked, or "" while it still holds: its
+    version was deleted, or (a stage request) moved from the stage it was requested from. An
+    alias request does not depend on the version's stage. The system closes a stale request
+    (at its next review, or the beat's sweep) instead of applying it."""
+    version = request.version
+    if version.deleted_at is not None:
+        return f"version {version.version} was deleted"
+    if request.to_stage and version.current_stage != request.from_stage:
+        return (
+            f"version {version.version} moved from {request.from_stage} to {version.current_stage} "
+            "after the request was made"
+        )
+    return ""
+
+
 # Rules added to the registry's direct changes (connected in WorkflowsConfig.ready()) -------
 
 def direct_transition_rule(ctx, model, version, from_stage, to_stage):

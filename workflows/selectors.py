@@ -1,6 +1,8 @@
 """Governance reads, filtered to what the viewer may read (the system's sweep has no viewer)."""
 
-from django.db.models import F, Q
+from itertools import islice
+
+from django.db.models import Q
 
 from accounts import policies as access
 from accounts.levels import Level
@@ -13,6 +15,7 @@ from registry import validators
 from registry.models import RegisteredModel
 
 from .models import AliasPolicy, Check, Comment, StagePolicy, TransitionRequest
+from .policies import stale_reason
 
 VERSION_EVENTS_WITH_ARCHIVING = (events.VERSION_STAGE_TRANSITIONED, events.TRANSITION_REQUEST_APPROVED)
 
@@ -42,14 +45,13 @@ def pending_requests(viewer):
 
 
 def stale_request_ids(limit=500):
-    """For the system's sweep (no viewer): pending requests whose version was deleted or
-    (stage requests) has moved, oldest first."""
-    moved = ~Q(to_stage="") & ~Q(version__current_stage=F("from_stage"))
-    return list(
+    """For the system's sweep (no viewer): the pending requests that have gone stale
+    (policies.stale_reason), oldest first, at most `limit`."""
+    pending = (
         TransitionRequest.objects.filter(status=TransitionRequest.PENDING)
-        .filter(Q(version__deleted_at__isnull=False) | moved)
-        .order_by("created_at").values_list("pk", flat=True)[:limit]
+        .select_related("version").order_by("created_at")
     )
+    return list(islice((req.pk for req in pending.iterator() if stale_reason(req)), limit))
 
 
 def version_activity(viewer, *, name, version):

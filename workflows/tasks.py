@@ -20,7 +20,8 @@ def record_check(*, model_uid, name, version, check, status, details_url="", sum
 
 @shared_task(ignore_result=True)
 def close_stale_requests():
-    """Beat: close the pending requests whose version moved or was deleted, one action each."""
+    """Beat: close the stale pending requests (policies.stale_reason), one action each; the
+    action decides again under the model lock."""
     closed = 0
     for request_id in selectors.stale_request_ids():
         if actions.transition_request_close_stale(Ctx.system(), request_id=request_id) is not None:
