@@ -1,5 +1,5 @@
 """registered-models/{create,get,update,rename,delete,get-latest-versions} over HTTP, in
-MLflow's wire format (reference/mlflow-registry-api.md 1.2-1.4)."""
+MLflow's wire format (model_registry.proto, as MLflow's server answers)."""
 
 import pytest
 

@@ -1,5 +1,5 @@
 """registered-models/search and model-versions/search: the filter grammar, prompt exclusion,
-order_by, max_results and page tokens (reference/mlflow-registry-api.md 1.5-1.6)."""
+order_by, max_results and page tokens, as MLflow's server answers them."""
 
 import base64
 import json
