@@ -1,40 +1,24 @@
-"""The contract every action in registry/actions.py keeps (ARCHITECTURE.md, "How a state change
-flows"): a successful call writes exactly one activity, with its event, and hands it to the
-webhook outbox; a call that fails, be it refused or unable to record its activity, leaves no
-domain, activity or delivery row behind.
+"""The action contract (tests/contract.py) for registry/actions.py: a successful call writes
+exactly one activity, with its event, and hands it to the webhook outbox; a call that fails,
+be it refused or unable to record its activity, leaves no domain, activity or delivery row
+behind.
 
 Every public action needs a case below: a new action without one fails
 test_every_public_action_has_a_contract_case.
 """
 
-import inspect
-from dataclasses import dataclass
-from typing import Callable
-
 import pytest
 
 from audit import events
-from audit.activity import verify_chain
-from audit.errors import RegistryError
-from audit.models import Activity
 from registry import actions
-from tests.conftest import SubscriberDown, last_seq
+from tests.contract import (
+    Case,
+    assert_every_public_function_has_a_case,
+    assert_failure_changes_nothing,
+    assert_writes_exactly_one_activity,
+)
 from tests.registry.state import snapshot
 from webhooks.actions import webhook_create
-from webhooks.models import Delivery
-
-
-@dataclass(frozen=True)
-class Case:
-    action: str
-    event: str
-    call: Callable  # (ctx, world) -> the action, succeeding on the `world` fixture
-    refused: Callable  # (ctx, world) -> the same action, refused with a RegistryError
-    actor: str = "owner"  # a registry admin for registry-wide changes
-
-    def __str__(self):
-        return f"{self.action}:{self.event.rsplit('.', 1)[1]}"
-
 
 MV = "s3://bucket/fraud/3"
 EDIT_FOR_REVIEWER = [{"user_name": "reviewer", "permission_level": "CAN_EDIT"}]
@@ -176,51 +160,17 @@ def ctx_of(ctx_for, owner, admin_user):
     return lambda case: ctx_for(users[case.actor])
 
 
-
-
-def public_actions():
-    return {
-        name
-        for name, function in inspect.getmembers(actions, inspect.isfunction)
-        if function.__module__ == actions.__name__ and not name.startswith("_")
-    }
-
-
 def test_every_public_action_has_a_contract_case():
-    assert public_actions() == {case.action for case in CASES}
+    assert_every_public_function_has_a_case(actions, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_successful_action_writes_exactly_one_activity_with_its_event(case, world, ctx_of):
-    ctx = ctx_of(case)
-    seq = last_seq()
-
-    case.call(ctx, world)
-
-    (activity,) = Activity.objects.filter(seq__gt=seq)
-    assert activity.event == case.event
-    assert activity.seq == seq + 1
-    assert activity.actor == ctx.username
-    assert activity.via == "api"
-    assert verify_chain().ok
-    assert Delivery.objects.filter(activity_seq=activity.seq).count() == 1
+    assert_writes_exactly_one_activity(case, ctx_of(case), world)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_a_failed_action_refused_or_unable_to_record_its_activity_changes_nothing(
     case, world, ctx_of, failing_subscriber
 ):
-    ctx = ctx_of(case)
-    before = snapshot()
-
-    # Refused by validation, a missing target or a policy: a domain error.
-    with pytest.raises(RegistryError):
-        case.refused(ctx, world)
-    assert failing_subscriber == []
-    assert snapshot() == before
-
-    # Valid, but record()'s subscriber fails after the domain rows were written.
-    with pytest.raises(SubscriberDown):
-        case.call(ctx, world)
-    assert failing_subscriber == [case.event]
-    assert snapshot() == before
+    assert_failure_changes_nothing(case, ctx_of(case), world, failing_subscriber, snapshot)
