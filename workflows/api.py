@@ -79,63 +79,65 @@ def _outcome_response(viewer, outcome):
     return Response(body)
 
 
-# Databricks transition requests ---------------------------------------------------------------
+# Transition requests (Databricks) and alias requests (Modelgate) ---------------------------
 
-@msg.doc(StageTarget, DATABRICKS)
-@api_view(["POST"])
-@transaction.atomic
-def create_transition_request(request):
-    data = msg.parse(request, StageTarget)
-    req = actions.transition_request_create(
-        Ctx.from_request(request), name=data["name"], version=data["version"],
-        stage=data["stage"], comment=data["comment"],
-    )
-    return Response({"request": render.request_json(request.user, req)})
+def _endpoint(name, message, tags, method, respond):
+    """A view that parses `message` and answers with respond(request, data). DRF names the view
+    after its function (OPTIONS shows it), so it takes the endpoint's own name."""
 
+    def view(request):
+        return respond(request, msg.parse(request, message))
 
-@msg.doc(ApproveStage, DATABRICKS)
-@api_view(["POST"])
-def approve_transition_request(request):
-    data = msg.parse(request, ApproveStage)
-    with transaction.atomic():
-        outcome = actions.transition_approve(
-            Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
-            archive_existing_versions=data["archive_existing_versions"], comment=data["comment"],
-        )
-    return _outcome_response(request.user, outcome)
+    view.__name__ = view.__qualname__ = name
+    return msg.doc(message, tags, method=method)(api_view([method])(view))
 
 
-@msg.doc(StageTarget, DATABRICKS)
-@api_view(["POST"])
-def reject_transition_request(request):
-    data = msg.parse(request, StageTarget)
-    with transaction.atomic():
-        outcome = actions.transition_reject(
-            Ctx.from_request(request), name=data["name"], version=data["version"],
-            stage=data["stage"], comment=data["comment"],
-        )
-    return _outcome_response(request.user, outcome)
+def _write(action, respond):
+    """respond() for a write on a request. Each request message's fields are its action's
+    keyword arguments: which target (`stage` or `alias`) is named is the message's to say."""
+
+    @transaction.atomic
+    def write(request, data):
+        return respond(request.user, action(Ctx.from_request(request), **data))
+
+    return write
 
 
-@msg.doc(RequestList, DATABRICKS, method="GET")
-@api_view(["GET"])
-def list_transition_requests(request):
-    data = msg.parse(request, RequestList)
-    reqs = selectors.open_requests(request.user, name=data["name"], version=data["version"], kind="stage")
-    return Response({"requests": [render.request_json(request.user, r) for r in reqs]})
+def _request_response(viewer, req):
+    return Response({"request": render.request_json(viewer, req)})
 
 
-@msg.doc(CancelStage, DATABRICKS, method="DELETE")
-@api_view(["DELETE"])
-def delete_transition_request(request):
-    data = msg.parse(request, CancelStage)
-    with transaction.atomic():
-        outcome = actions.transition_request_cancel(
-            Ctx.from_request(request), name=data["name"], version=data["version"], stage=data["stage"],
-            creator=data["creator"], comment=data["comment"],
-        )
-    return _outcome_response(request.user, outcome)
+def request_endpoints(*, noun, kind, tags, target, approve, cancel):
+    """create, approve, reject, delete and list for one kind of request. Stage and alias
+    requests are the same objects under the same actions; a kind differs only in its request
+    messages (`target` for create and reject, `approve`, `cancel` for delete), which name the
+    target `stage` or `alias`, its API tags, its views' names and the requests it lists."""
 
+    def list_open(request, data):
+        reqs = selectors.open_requests(request.user, name=data["name"], version=data["version"], kind=kind)
+        return Response({"requests": [render.request_json(request.user, r) for r in reqs]})
+
+    return {
+        "create": _endpoint(f"create_{noun}", target, tags, "POST",
+                            _write(actions.transition_request_create, _request_response)),
+        "approve": _endpoint(f"approve_{noun}", approve, tags, "POST",
+                             _write(actions.transition_approve, _outcome_response)),
+        "reject": _endpoint(f"reject_{noun}", target, tags, "POST",
+                            _write(actions.transition_reject, _outcome_response)),
+        "delete": _endpoint(f"delete_{noun}", cancel, tags, "DELETE",
+                            _write(actions.transition_request_cancel, _outcome_response)),
+        "list": _endpoint(f"list_{noun}s", RequestList, tags, "GET", list_open),
+    }
+
+
+# Stage requests are Databricks' transition requests; alias requests are Modelgate's own.
+stage_requests = request_endpoints(noun="transition_request", kind="stage", tags=DATABRICKS,
+                                   target=StageTarget, approve=ApproveStage, cancel=CancelStage)
+alias_requests = request_endpoints(noun="alias_request", kind="alias", tags=MODELGATE,
+                                   target=AliasTarget, approve=AliasTarget, cancel=CancelAlias)
+
+
+# Databricks transition-stage ------------------------------------------------------------------
 
 @msg.doc(msg.TransitionStage, DATABRICKS)
 @api_view(["POST"])
@@ -198,64 +200,6 @@ def delete_comment(request):
     data = msg.parse(request, CommentRef)
     actions.comment_delete(Ctx.from_request(request), comment_id=data["id"])
     return Response({})
-
-
-# Modelgate: alias requests ------------------------------------------------------------------------
-
-@msg.doc(AliasTarget, MODELGATE)
-@api_view(["POST"])
-@transaction.atomic
-def create_alias_request(request):
-    data = msg.parse(request, AliasTarget)
-    req = actions.transition_request_create(
-        Ctx.from_request(request), name=data["name"], version=data["version"],
-        alias=data["alias"], comment=data["comment"],
-    )
-    return Response({"request": render.request_json(request.user, req)})
-
-
-@msg.doc(AliasTarget, MODELGATE)
-@api_view(["POST"])
-def approve_alias_request(request):
-    data = msg.parse(request, AliasTarget)
-    with transaction.atomic():
-        outcome = actions.transition_approve(
-            Ctx.from_request(request), name=data["name"], version=data["version"],
-            alias=data["alias"], comment=data["comment"],
-        )
-    return _outcome_response(request.user, outcome)
-
-
-@msg.doc(AliasTarget, MODELGATE)
-@api_view(["POST"])
-def reject_alias_request(request):
-    data = msg.parse(request, AliasTarget)
-    with transaction.atomic():
-        outcome = actions.transition_reject(
-            Ctx.from_request(request), name=data["name"], version=data["version"],
-            alias=data["alias"], comment=data["comment"],
-        )
-    return _outcome_response(request.user, outcome)
-
-
-@msg.doc(CancelAlias, MODELGATE, method="DELETE")
-@api_view(["DELETE"])
-def delete_alias_request(request):
-    data = msg.parse(request, CancelAlias)
-    with transaction.atomic():
-        outcome = actions.transition_request_cancel(
-            Ctx.from_request(request), name=data["name"], version=data["version"], alias=data["alias"],
-            creator=data["creator"], comment=data["comment"],
-        )
-    return _outcome_response(request.user, outcome)
-
-
-@msg.doc(RequestList, MODELGATE, method="GET")
-@api_view(["GET"])
-def list_alias_requests(request):
-    data = msg.parse(request, RequestList)
-    reqs = selectors.open_requests(request.user, name=data["name"], version=data["version"], kind="alias")
-    return Response({"requests": [render.request_json(request.user, r) for r in reqs]})
 
 
 # Modelgate: checks ------------------------------------------------------------------------------

@@ -2,12 +2,13 @@ from django.urls import path
 
 from . import api
 
+
+def _request_routes(prefix, endpoints):
+    return [path(f"{prefix}/{verb}", view) for verb, view in endpoints.items()]
+
+
 mlflow_routes = [
-    path("transition-requests/create", api.create_transition_request),
-    path("transition-requests/approve", api.approve_transition_request),
-    path("transition-requests/reject", api.reject_transition_request),
-    path("transition-requests/list", api.list_transition_requests),
-    path("transition-requests/delete", api.delete_transition_request),
+    *_request_routes("transition-requests", api.stage_requests),
     path("databricks/model-versions/transition-stage", api.transition_stage_databricks),
     path("comments/create", api.create_comment),
     path("comments/update", api.update_comment),
@@ -15,11 +16,7 @@ mlflow_routes = [
 ]
 
 modelgate_routes = [
-    path("alias-requests/create", api.create_alias_request),
-    path("alias-requests/approve", api.approve_alias_request),
-    path("alias-requests/reject", api.reject_alias_request),
-    path("alias-requests/delete", api.delete_alias_request),
-    path("alias-requests/list", api.list_alias_requests),
+    *_request_routes("alias-requests", api.alias_requests),
     path("checks/report", api.report_check),
     path("checks/list", api.list_checks),
     path("policies/list", api.list_policies),
