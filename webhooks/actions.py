@@ -4,7 +4,6 @@ disabling of a failing webhook. Each ends with exactly one record()."""
 import base64
 import ipaddress
 import random
-import uuid
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -15,7 +14,6 @@ from audit import events as ev
 from audit.activity import record
 from audit.ctx import Ctx
 from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found
-from audit.models import Activity
 from registry import policies as registry_policies
 from registry.models import RegisteredModel
 
@@ -205,39 +203,6 @@ def webhook_disable(webhook, *, reason):
 
 # Test events ------------------------------------------------------------------------------------
 
-def _example_activity(ctx, webhook, event):
-    """A made-up activity of the kind `event` names, about the webhook's model (or an example
-    one), so the receiver sees a realistic body. It is never saved."""
-    stage = next((s for s in ("Staging", "Production", "Archived") if s.upper() in event), "Production")
-    native = {
-        "MODEL_VERSION_CREATED": ev.VERSION_CREATED, "REGISTERED_MODEL_CREATED": ev.MODEL_CREATED,
-        "MODEL_VERSION_TAG_SET": ev.VERSION_TAG_SET, "COMMENT_CREATED": ev.COMMENT_CREATED,
-        "model_version_alias.created": ev.ALIAS_CREATED,
-    }.get(event)
-    if native is None:
-        if event.startswith("MODEL_VERSION_TRANSITIONED"):
-            native = ev.VERSION_STAGE_TRANSITIONED
-        elif event.startswith("TRANSITION_REQUEST"):
-            native = ev.TRANSITION_REQUEST_CREATED
-        else:
-            native = event if event in ev.ALL else ev.VERSION_CREATED
-    after = {
-        "stage": stage, "archived_versions": [], "to_stage": stage, "from_stage": "None",
-        "request_id": 0, "key": "example", "value": "true", "alias": "champion", "version": 1,
-        "source": "models:/m-example", "run_id": "", "tags": {}, "description": "",
-    }
-    if native == ev.VERSION_STAGE_TRANSITIONED:
-        after = {"stage": stage, "archived_versions": []}
-    return Activity(
-        seq=0, created_at=timezone.now(), actor=ctx.username, actor_id=getattr(ctx.user, "pk", None),
-        via=ctx.via, event=native, model_uid=webhook.model.uid if webhook.model_id else "",
-        model_name=webhook.model.name if webhook.model_id else "example_model", version=1,
-        target="", before={"stage": "None", "key": "example", "alias": "champion"}, after=after,
-        comment="This is a test event from Modelgate.", request_id=ctx.request_id,
-        hash=uuid.uuid4().hex + uuid.uuid4().hex,
-    )
-
-
 def webhook_test(ctx, *, webhook_id, event="", flavor=None):
     """Send a test event now (whatever the status, TEST_MODE included) and return the
     delivery; the attempt is in the delivery log like any other."""
@@ -246,7 +211,7 @@ def webhook_test(ctx, *, webhook_id, event="", flavor=None):
         if event and event not in webhook.events:
             raise InvalidParameterValue(f"Event '{event}' is not one of this webhook's events.")
         event = event or random.choice(webhook.events)
-        activity = _example_activity(ctx, webhook, event)
+        activity = payloads.example_activity(ctx, webhook, event)
         event_id, body = payloads.build(webhook, activity, event)
         delivery = Delivery.objects.create(
             webhook=webhook, event=event, event_id=event_id, model_uid="", payload=body,

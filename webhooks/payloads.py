@@ -1,10 +1,15 @@
 """Which webhook events an activity is, in each flavor's vocabulary, and the body each flavor
-receives. Bodies are serialised once, frozen in the Delivery, and signed as those bytes."""
+receives. Bodies are serialised once, frozen in the Delivery, and signed as those bytes. Test
+events are built the same way, from a made-up activity (example_activity)."""
 
 import json
+import uuid
 from datetime import timezone as dt_timezone
 
+from django.utils import timezone
+
 from audit import events as ev
+from audit.models import Activity
 from audit.timestamps import to_millis
 
 DATABRICKS_EVENTS = (
@@ -222,3 +227,38 @@ def jenkins_parameters(webhook, delivery, body_bytes):
         "EVENT_ID": delivery.event_id,
         "PAYLOAD": body_bytes.decode(),
     }
+
+
+# Test events ------------------------------------------------------------------------------------
+
+def example_activity(ctx, webhook, event):
+    """A made-up activity of the kind `event` names, about the webhook's model (or an example
+    one), for a test event: the receiver sees a realistic body. It is never saved."""
+    stage = next((s for s in ("Staging", "Production", "Archived") if s.upper() in event), "Production")
+    native = {
+        "MODEL_VERSION_CREATED": ev.VERSION_CREATED, "REGISTERED_MODEL_CREATED": ev.MODEL_CREATED,
+        "MODEL_VERSION_TAG_SET": ev.VERSION_TAG_SET, "COMMENT_CREATED": ev.COMMENT_CREATED,
+        "model_version_alias.created": ev.ALIAS_CREATED,
+    }.get(event)
+    if native is None:
+        if event.startswith("MODEL_VERSION_TRANSITIONED"):
+            native = ev.VERSION_STAGE_TRANSITIONED
+        elif event.startswith("TRANSITION_REQUEST"):
+            native = ev.TRANSITION_REQUEST_CREATED
+        else:
+            native = event if event in ev.ALL else ev.VERSION_CREATED
+    after = {
+        "stage": stage, "archived_versions": [], "to_stage": stage, "from_stage": "None",
+        "request_id": 0, "key": "example", "value": "true", "alias": "champion", "version": 1,
+        "source": "models:/m-example", "run_id": "", "tags": {}, "description": "",
+    }
+    if native == ev.VERSION_STAGE_TRANSITIONED:
+        after = {"stage": stage, "archived_versions": []}
+    return Activity(
+        seq=0, created_at=timezone.now(), actor=ctx.username, actor_id=getattr(ctx.user, "pk", None),
+        via=ctx.via, event=native, model_uid=webhook.model.uid if webhook.model_id else "",
+        model_name=webhook.model.name if webhook.model_id else "example_model", version=1,
+        target="", before={"stage": "None", "key": "example", "alias": "champion"}, after=after,
+        comment="This is a test event from Modelgate.", request_id=ctx.request_id,
+        hash=uuid.uuid4().hex + uuid.uuid4().hex,
+    )
