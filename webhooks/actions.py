@@ -17,8 +17,8 @@ from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_
 from registry import policies as registry_policies
 from registry.models import RegisteredModel
 
-from . import crypto, outbox, payloads, transport
-from .models import Attempt, Delivery, Webhook
+from . import attempts, crypto, outbox, payloads, transport
+from .models import Delivery, Webhook
 
 VOCABULARY = {
     Webhook.DATABRICKS: frozenset(payloads.DATABRICKS_EVENTS) | frozenset(payloads.MODELGATE_EVENTS),
@@ -218,18 +218,9 @@ def webhook_test(ctx, *, webhook_id, event="", flavor=None):
             is_test=True, status=Delivery.IN_FLIGHT, attempts=1,
         )
     # Sent outside any transaction: nothing waits on a slow receiver with a lock held.
-    if webhook.target == Webhook.JENKINS:
-        from . import jenkins
-
-        result = jenkins.trigger(webhook, delivery, body)
-    else:
-        result = transport.send("POST", webhook.url, headers=transport.signed_headers(webhook, event_id, body),
-                                data=body, verify=webhook.enable_ssl_verification)
+    result = attempts.send(delivery)
     with transaction.atomic():
-        Attempt.objects.create(
-            delivery=delivery, number=1, status_code=result.status_code, latency_ms=result.latency_ms,
-            response_excerpt=result.body[:4096], error=result.error,
-        )
+        attempts.log(delivery, result)
         delivery.status = Delivery.DELIVERED if result.ok else Delivery.FAILED
         delivery.finished_at = timezone.now()
         delivery.last_error = "" if result.ok else (result.error or f"HTTP {result.status_code}")

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from . import jenkins, payloads, transport
-from .models import Attempt, Delivery, Webhook
+from . import attempts, payloads
+from .models import Delivery, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +126,8 @@ def due_deliveries(limit=500):
 
 def send_claimed(delivery):
     """Make one attempt at a claimed delivery, record it, and settle the delivery."""
-    webhook = delivery.webhook
-    body = bytes(delivery.payload)
-    if webhook.target == Webhook.JENKINS:
-        result = jenkins.trigger(webhook, delivery, body)
-    else:
-        headers = transport.signed_headers(webhook, delivery.event_id, body)
-        result = transport.send("POST", webhook.url, headers=headers, data=body,
-                                verify=webhook.enable_ssl_verification)
-    Attempt.objects.create(
-        delivery=delivery, number=delivery.attempt_log.count() + 1, status_code=result.status_code,
-        latency_ms=result.latency_ms, response_excerpt=result.body[:4096], error=result.error,
-    )
+    result = attempts.send(delivery)
+    attempts.log(delivery, result)
     return settle(delivery, result)
 
 
