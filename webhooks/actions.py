@@ -12,12 +12,12 @@ from django.utils import timezone
 from accounts.levels import Level
 from audit import events as ev
 from audit.activity import record
-from audit.ctx import Ctx
 from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found
 from registry import policies as registry_policies
 from registry.models import RegisteredModel
 
-from . import attempts, crypto, outbox, payloads, transport
+from . import attempts, crypto, payloads, transport
+from .enqueue import kick
 from .models import Delivery, Webhook
 
 VOCABULARY = {
@@ -189,14 +189,15 @@ def webhook_delete(ctx, *, webhook_id, flavor=None):
         record(ctx, event=ev.WEBHOOK_DELETED, model=model, target=before["id"], before=before)
 
 
-def webhook_disable(webhook, *, reason):
-    """The system turns off a webhook that keeps failing (or answered 410), on the record.
-    Usually called inside the settling transaction; atomic on its own too."""
+def webhook_disable(ctx, *, webhook, reason):
+    """The system (ctx is Ctx.system()) turns off a webhook that keeps failing (or answered
+    410), on the record. Usually called inside the outbox's settling transaction; atomic on
+    its own too."""
     with transaction.atomic():
         Webhook.objects.filter(pk=webhook.pk).update(status=Webhook.DISABLED, updated_at=timezone.now())
         webhook.refresh_from_db()
         record(
-            Ctx.system(), event=ev.WEBHOOK_DISABLED, model=webhook.model, target=webhook.id,
+            ctx, event=ev.WEBHOOK_DISABLED, model=webhook.model, target=webhook.id,
             comment=f"Disabled: {reason}.", before={"status": Webhook.ACTIVE}, after=snapshot(webhook),
         )
 
@@ -255,5 +256,5 @@ def deliveries_redeliver(ctx, *, webhook_id, delivery_id=None):
         )
         record(ctx, event=ev.DELIVERIES_REDELIVERED, model=webhook.model, target=webhook.id,
                after={"delivery_ids": ids})
-        transaction.on_commit(lambda: outbox.kick(ids), robust=True)
+        transaction.on_commit(lambda: kick(ids), robust=True)
     return ids

@@ -4,19 +4,21 @@ was lost. A delivery is claimed with a conditional UPDATE, so two workers never 
 attempt, and it waits while an older delivery for the same webhook and model is unfinished,
 so receivers see one model's events in order."""
 
-import logging
 import random
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from . import attempts, payloads
-from .models import Delivery, Webhook
+from audit.ctx import Ctx
 
-logger = logging.getLogger(__name__)
+# The outbox calls actions (webhook_disable) like any other caller; actions never import it.
+from . import actions, attempts, payloads
+from .enqueue import follow_jenkins_later, kick, schedule
+from .models import Delivery, Webhook
 
 
 def on_activity_recorded(sender, activity, ctx, **kwargs):
@@ -38,19 +40,6 @@ def on_activity_recorded(sender, activity, ctx, **kwargs):
         Delivery.objects.bulk_create(created)
         ids = [d.id for d in created]
         transaction.on_commit(lambda: kick(ids), robust=True)
-
-
-def kick(delivery_ids):
-    """Ask Celery to send these now. If the broker is down the rows stay PENDING and the
-    sweeper sends them later: nothing is lost."""
-    from .tasks import deliver
-
-    for delivery_id in delivery_ids:
-        try:
-            deliver.delay(delivery_id)
-        except Exception:  # broker unreachable: the sweep will pick it up
-            logger.warning("Could not enqueue delivery %s; the sweeper will retry", delivery_id, exc_info=True)
-            return
 
 
 def _older_unfinished():
@@ -93,8 +82,6 @@ def parse_retry_after(headers):
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
-
         try:
             return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
         except (TypeError, ValueError):
@@ -147,8 +134,9 @@ def _outcome(result):
 
 
 def settle(delivery, result):
-    from . import actions  # actions import outbox for redelivery
-
+    """Settle a delivery after an attempt: delivered, retried later, or finished as failed; a
+    webhook that keeps failing (or answered 410) is disabled through its action, in the same
+    transaction as the failure that tipped it."""
     outcome = _outcome(result)
     retry_in = None
     with transaction.atomic():
@@ -173,12 +161,13 @@ def settle(delivery, result):
             webhook = Webhook.objects.select_for_update().get(pk=current.webhook_id)
             webhook.consecutive_failures += 1
             webhook.save(update_fields=["consecutive_failures"])
+            reason = None
             if outcome == "gone":
-                actions.webhook_disable(webhook, reason=f"the receiver answered 410 Gone (delivery {current.pk})")
+                reason = f"the receiver answered 410 Gone (delivery {current.pk})"
             elif webhook.consecutive_failures >= settings.MODELGATE_WEBHOOK_DISABLE_AFTER:
-                actions.webhook_disable(
-                    webhook, reason=f"{webhook.consecutive_failures} consecutive deliveries failed"
-                )
+                reason = f"{webhook.consecutive_failures} consecutive deliveries failed"
+            if reason:
+                actions.webhook_disable(Ctx.system(), webhook=webhook, reason=reason)
     if current.status == Delivery.DELIVERED and current.webhook.target == Webhook.JENKINS and current.jenkins_queue_url:
         transaction.on_commit(lambda: follow_jenkins_later(current.pk), robust=True)
     if retry_in is not None:
@@ -188,23 +177,3 @@ def settle(delivery, result):
         if following is not None:
             kick([following.pk])
     return current
-
-
-def schedule(delivery_id, seconds):
-    from .tasks import deliver
-
-    try:
-        deliver.apply_async((delivery_id,), countdown=seconds)
-    except Exception:
-        logger.warning("Could not schedule retry of %s; the sweeper will", delivery_id, exc_info=True)
-
-
-def follow_jenkins_later(delivery_id, seconds=None):
-    from .tasks import follow_jenkins_build
-
-    try:
-        follow_jenkins_build.apply_async(
-            (delivery_id,), countdown=settings.MODELGATE_JENKINS_POLL_SECONDS if seconds is None else seconds
-        )
-    except Exception:
-        logger.warning("Could not schedule following Jenkins build of %s", delivery_id, exc_info=True)

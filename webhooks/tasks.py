@@ -1,4 +1,6 @@
-"""Celery tasks. They take ids and call the outbox; the database is the source of truth."""
+"""Celery tasks, the top of webhooks: they take ids and call the outbox; the database is the
+source of truth. Nothing in webhooks imports this module: work is enqueued by task name
+(enqueue.py), so keep these names in step with enqueue.DELIVER and FOLLOW_JENKINS_BUILD."""
 
 import logging
 from datetime import timedelta
@@ -8,6 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import jenkins, outbox
+from .enqueue import follow_jenkins_later, kick
 from .models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -27,7 +30,7 @@ def sweep_deliveries():
     due = outbox.due_deliveries()
     if due:
         logger.info("Sweeper re-kicking %d deliveries", len(due))
-        outbox.kick(due)
+        kick(due)
     return len(due)
 
 
@@ -45,4 +48,4 @@ def follow_jenkins_build(delivery_id):
         return
     deadline = delivery.created_at + timedelta(seconds=settings.MODELGATE_JENKINS_FOLLOW_SECONDS)
     if timezone.now() < deadline:
-        outbox.follow_jenkins_later(delivery_id)
+        follow_jenkins_later(delivery_id)

@@ -58,7 +58,7 @@ CASES = [
          lambda ctx, w: actions.webhook_test(ctx, webhook_id=w.pk, event="MODEL_VERSION_TAG_SET"),
          lambda ctx, w: actions.webhook_test(ctx, webhook_id=w.pk, event="COMMENT_CREATED")),
     Case("webhook_disable", events.WEBHOOK_DISABLED,
-         lambda ctx, w: actions.webhook_disable(w, reason="a test"),
+         lambda ctx, w: actions.webhook_disable(ctx, webhook=w, reason="a test"),
          None),
     Case("deliveries_redeliver", events.DELIVERIES_REDELIVERED,
          lambda ctx, w: actions.deliveries_redeliver(ctx, webhook_id=w.pk),
