@@ -28,7 +28,7 @@ VOCABULARY = {
 REGISTRY_WIDE_ONLY = {"REGISTERED_MODEL_CREATED", ev.MODEL_CREATED}
 
 
-def snapshot(webhook):
+def _snapshot(webhook):
     """What the activity log keeps of a webhook: never its secrets."""
     return {
         "id": webhook.id, "flavor": webhook.flavor, "target": webhook.target, "name": webhook.name,
@@ -131,7 +131,7 @@ def webhook_create(
             webhook.jenkins_token_encrypted = crypto.encrypt(jenkins_token or jenkins_password)
             webhook.jenkins_uses_password = bool(jenkins_password) and not jenkins_token
         webhook.save()
-        record(ctx, event=ev.WEBHOOK_CREATED, model=model, target=webhook.id, after=snapshot(webhook))
+        record(ctx, event=ev.WEBHOOK_CREATED, model=model, target=webhook.id, after=_snapshot(webhook))
     return webhook
 
 
@@ -155,7 +155,7 @@ def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
     resets its failure count."""
     with transaction.atomic():
         webhook = _lock_webhook(ctx, webhook_id, flavor)
-        before = snapshot(webhook)
+        before = _snapshot(webhook)
         if "events" in changes and changes["events"] is not None:
             webhook.events = _validate_events(webhook.flavor, changes["events"], webhook.model)
         if changes.get("url") is not None:
@@ -176,14 +176,14 @@ def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
         webhook.updated_at = timezone.now()
         webhook.save()
         record(ctx, event=ev.WEBHOOK_UPDATED, model=webhook.model, target=webhook.id,
-               before=before, after=snapshot(webhook))
+               before=before, after=_snapshot(webhook))
     return webhook
 
 
 def webhook_delete(ctx, *, webhook_id, flavor=None):
     with transaction.atomic():
         webhook = _lock_webhook(ctx, webhook_id, flavor)
-        before = snapshot(webhook)
+        before = _snapshot(webhook)
         model = webhook.model
         webhook.delete()
         record(ctx, event=ev.WEBHOOK_DELETED, model=model, target=before["id"], before=before)
@@ -198,7 +198,7 @@ def webhook_disable(ctx, *, webhook, reason):
         webhook.refresh_from_db()
         record(
             ctx, event=ev.WEBHOOK_DISABLED, model=webhook.model, target=webhook.id,
-            comment=f"Disabled: {reason}.", before={"status": Webhook.ACTIVE}, after=snapshot(webhook),
+            comment=f"Disabled: {reason}.", before={"status": Webhook.ACTIVE}, after=_snapshot(webhook),
         )
 
 

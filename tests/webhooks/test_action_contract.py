@@ -1,20 +1,19 @@
-"""The action contract (ARCHITECTURE.md) for webhooks/actions.py: a successful call writes
+"""The action contract (tests/contract.py) for webhooks/actions.py: a successful call writes
 exactly one activity with its event; a refused call, or one whose activity cannot be
 recorded, leaves no webhook, delivery or activity row changed. A public action without a case
 fails test_every_public_webhook_action_has_a_contract_case."""
 
-import inspect
-from dataclasses import dataclass
-from typing import Callable
-
 import pytest
 
 from audit import events
-from audit.activity import verify_chain
-from audit.errors import RegistryError
-from audit.models import Activity
+from audit.ctx import Ctx
 from registry import actions as registry_actions
-from tests.conftest import SubscriberDown, last_seq
+from tests.contract import (
+    Case,
+    assert_every_public_function_has_a_case,
+    assert_failure_changes_nothing,
+    assert_writes_exactly_one_activity,
+)
 from tests.registry.state import snapshot as registry_snapshot
 from webhooks import actions
 from webhooks.models import Attempt, Delivery, Webhook
@@ -31,17 +30,6 @@ def snapshot():
     return state
 
 
-@dataclass(frozen=True)
-class Case:
-    action: str
-    event: str
-    call: Callable  # (ctx, world) -> succeeds
-    refused: Callable  # (ctx, world) -> refused with a RegistryError
-
-    def __str__(self):
-        return self.action
-
-
 CASES = [
     Case("webhook_create", events.WEBHOOK_CREATED,
          lambda ctx, w: actions.webhook_create(ctx, flavor="databricks", model_name="fraud",
@@ -56,10 +44,11 @@ CASES = [
          lambda ctx, w: actions.webhook_delete(ctx, webhook_id="nope")),
     Case("webhook_test", events.WEBHOOK_TESTED,
          lambda ctx, w: actions.webhook_test(ctx, webhook_id=w.pk, event="MODEL_VERSION_TAG_SET"),
-         lambda ctx, w: actions.webhook_test(ctx, webhook_id=w.pk, event="COMMENT_CREATED")),
+         lambda ctx, w: actions.webhook_test(ctx, webhook_id=w.pk, event="COMMENT_CREATED"),
+         sends_before_recording=True),
     Case("webhook_disable", events.WEBHOOK_DISABLED,
          lambda ctx, w: actions.webhook_disable(ctx, webhook=w, reason="a test"),
-         None),
+         None, actor="system"),
     Case("deliveries_redeliver", events.DELIVERIES_REDELIVERED,
          lambda ctx, w: actions.deliveries_redeliver(ctx, webhook_id=w.pk),
          lambda ctx, w: actions.deliveries_redeliver(ctx, webhook_id=w.pk, delivery_id="nope")),
@@ -67,7 +56,7 @@ CASES = [
 
 
 @pytest.fixture
-def world(ctx_for, owner, settings):
+def world(ctx_for, owner, admin_user, settings):
     """fraud with a model webhook (on version tags) that has one dead delivery."""
     settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     ctx = ctx_for(owner)
@@ -79,45 +68,30 @@ def world(ctx_for, owner, settings):
     registry_actions.version_tag_set(ctx, name="fraud", version="1", key="k", value="v")
     Delivery.objects.filter(webhook=webhook).update(status=Delivery.DEAD)
     webhook.refresh_from_db()
+    # A registry-wide webhook on every event, so each case's activity makes one delivery.
+    actions.webhook_create(
+        ctx_for(admin_user), flavor="modelgate", events=sorted(events.ALL),
+        url="https://hooks.example.com/modelgate",
+    )
     return webhook
+
+
+@pytest.fixture
+def ctx_of(ctx_for, owner):
+    return lambda case: Ctx.system() if case.actor == "system" else ctx_for(owner)
 
 
 
 
 def test_every_public_webhook_action_has_a_contract_case():
-    public = {
-        name for name, fn in inspect.getmembers(actions, inspect.isfunction)
-        if fn.__module__ == actions.__name__ and not name.startswith("_")
-        and name != "snapshot"  # renders a webhook for the log; writes nothing
-    }
-    assert public == {case.action for case in CASES}
+    assert_every_public_function_has_a_case(actions, CASES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_successful_webhook_action_writes_exactly_one_activity(case, world, ctx_for, owner):
-    seq = last_seq()
-    case.call(ctx_for(owner), world)
-    (activity,) = Activity.objects.filter(seq__gt=seq)
-    assert activity.event == case.event
-    assert verify_chain().ok
+def test_a_successful_webhook_action_writes_exactly_one_activity(case, world, ctx_of):
+    assert_writes_exactly_one_activity(case, ctx_of(case), world)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_a_failed_webhook_action_changes_nothing(case, world, ctx_for, owner, failing_subscriber):
-    ctx = ctx_for(owner)
-    before = snapshot()
-    if case.refused is not None:
-        with pytest.raises(RegistryError):
-            case.refused(ctx, world)
-        assert snapshot() == before
-    if case.action == "webhook_test":
-        # The test event is sent before its activity is recorded (no lock is held while a
-        # receiver answers); what must not survive is the record of it.
-        with pytest.raises(SubscriberDown):
-            case.call(ctx, world)
-        assert Activity.objects.count() == len(before["registry_activity"])
-        return
-    with pytest.raises(SubscriberDown):
-        case.call(ctx, world)
-    assert failing_subscriber == [case.event]
-    assert snapshot() == before
+def test_a_failed_webhook_action_changes_nothing(case, world, ctx_of, failing_subscriber):
+    assert_failure_changes_nothing(case, ctx_of(case), world, failing_subscriber, snapshot)
