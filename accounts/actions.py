@@ -5,7 +5,9 @@ from django.utils import timezone
 
 from audit import events
 from audit.activity import record
+from audit.errors import InvalidParameterValue
 
+from . import policies
 from .models import ApiToken, hash_token
 
 
@@ -18,9 +20,20 @@ def _snapshot(token):
 
 def token_create(ctx, *, user, name, expires_at=None):
     """Create a token for `user`. Returns (token, raw); only the raw value's SHA-256 is
-    stored, and the log records the token's prefix."""
+    stored, and the log records the token's prefix. Made with a token (ctx.token_id), it
+    expires no later than that token: without an expiry it gets that token's."""
     raw = ApiToken.generate_raw()
     with transaction.atomic():
+        making_token = ApiToken.objects.filter(pk=ctx.token_id).first() if ctx.token_id else None
+        latest = policies.latest_token_expiry(ctx.user, making_token)
+        if latest is not None:
+            if expires_at is None:
+                expires_at = latest
+            elif expires_at > latest:
+                raise InvalidParameterValue(
+                    f"A token cannot outlive the token that creates it, which expires at "
+                    f"{latest.isoformat()}: ask for a shorter lifetime."
+                )
         token = ApiToken.objects.create(
             user=user,
             name=name or "default",

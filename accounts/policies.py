@@ -81,6 +81,20 @@ def reads_everything(user):
     return registry_wide_level(user) >= Level.CAN_READ
 
 
+def is_registry_admin(user):
+    """Registry admins (superusers) and the system itself manage people, teams and tokens."""
+    return user is None or (user.is_active and user.is_superuser)
+
+
+def latest_token_expiry(user, making_token):
+    """The latest a new token of `user` may expire when `making_token` (the token the request
+    came with, or None) asks for it: None for no limit. A token never outlives the token that
+    made it, unless a registry admin makes it, so a leaked short-lived token stays short-lived."""
+    if making_token is None or is_registry_admin(user):
+        return None
+    return making_token.expires_at
+
+
 def readable(user, queryset):
     """Filter a RegisteredModel queryset to what `user` may read, in SQL (paging stays right)."""
     if reads_everything(user):
