@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "registry",
     "workflows",
     "webhooks",
+    "ui",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +121,8 @@ if not (STATIC_ROOT / "staticfiles.json").exists():
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "ui:signin"
+LOGIN_REDIRECT_URL = "ui:home"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

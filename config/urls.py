@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from accounts import api as token_api
 from registry.api import databricks
 from registry.api import urls as registry_urls
+from ui import urls as ui_urls
 from webhooks import urls as webhook_urls
 from workflows import urls as workflow_urls
 
@@ -45,4 +46,5 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="schema", permission_classes=[AllowAny]),
         name="api-docs",
     ),
+    path("", include(ui_urls)),
 ]

@@ -138,3 +138,9 @@ def download_uri(viewer, name, version):
     copy of another registered version, that version's location frozen at creation."""
     mv = version_get(viewer, name, version)
     return mv.storage_location or mv.source
+
+
+def model_versions(viewer, name):
+    """A model's live versions, newest first (its page in the UI)."""
+    model = _readable_model(viewer, name)
+    return list(_versions_for_rendering().filter(model=model).order_by("-version"))

@@ -1,7 +1,6 @@
 """Release managers approve in the admin: a real headless Chromium against a live server."""
 
 import os
-import shutil
 
 import pytest
 
@@ -12,33 +11,6 @@ from registry.models import ModelVersion
 from workflows import actions as workflow_actions
 
 pytestmark = pytest.mark.e2e
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls in the test are
-# still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is not installed (bin/ensure-browser installs Debian's chromium).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-        # ORM calls made while Playwright's loop runs get their own connection (Django keys
-        # connections by async context); close it, or it outlives the test database.
-        from django.db import connections
-
-        connections.close_all()
 
 
 def _staff(username, password):
