@@ -54,22 +54,33 @@ class PasswordBasicAuthentication(authentication.BasicAuthentication):
 
     Checking a password costs Django's full PBKDF2 (~0.3 s here), and the mlflow client sends
     the credentials on every call, so a verified username+password is remembered for
-    MODELGATE_BASIC_AUTH_CACHE_SECONDS (keyed by a keyed hash, never the password itself);
-    the user is still loaded, and must still be active, on every request."""
+    MODELGATE_BASIC_AUTH_CACHE_SECONDS. The memo's key is a keyed hash of the username, the
+    password and the user's stored password hash (never the password itself): a password
+    change alters the stored hash, so the old password is forgotten at once, in every worker
+    process. The user is loaded, and must still be active, on every request."""
 
     www_authenticate_realm = "modelgate"
 
     def authenticate_credentials(self, userid, password, request=None):
         seconds = settings.MODELGATE_BASIC_AUTH_CACHE_SECONDS
-        key = "basic-auth:" + hmac.new(
-            settings.SECRET_KEY.encode(), f"{userid}\x00{password}".encode(), hashlib.sha256
-        ).hexdigest()
-        user_pk = cache.get(key) if seconds else None
-        if user_pk is not None:
-            user = User.objects.filter(pk=user_pk, is_active=True, is_service_account=False).first()
-            if user is not None and user.get_username() == userid:
-                return user, None
+        user = self._remembered(userid, password) if seconds else None
+        if user is not None:
+            return user, None
         user, auth = super().authenticate_credentials(userid, password, request)
         if seconds:
-            cache.set(key, user.pk, seconds)
+            cache.set(self._memo_key(user, password), user.pk, seconds)
         return user, auth
+
+    def _remembered(self, userid, password):
+        user = User.objects.filter(
+            **{User.USERNAME_FIELD: userid}, is_active=True, is_service_account=False
+        ).first()
+        if user is not None and cache.get(self._memo_key(user, password)) == user.pk:
+            return user
+        return None
+
+    @staticmethod
+    def _memo_key(user, password):
+        material = f"{user.get_username()}\x00{password}\x00{user.password}"
+        digest = hmac.new(settings.SECRET_KEY.encode(), material.encode(), hashlib.sha256)
+        return "basic-auth:" + digest.hexdigest()
