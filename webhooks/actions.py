@@ -76,6 +76,8 @@ def _validate_url(url):
             literal = None  # a name: checked against its address at every connect
         if literal is not None:
             transport.check_address(str(literal))
+    except ValueError as exc:  # urlsplit's: a malformed IPv6 host, a port that is not a number
+        raise InvalidParameterValue(f"Invalid webhook URL {url!r}: {exc!r}") from None  # MLflow's words
     except transport.DestinationRefused as exc:
         raise InvalidParameterValue(f"Invalid webhook url: {exc}.") from None
     return url

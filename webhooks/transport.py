@@ -50,14 +50,26 @@ def check_address(ip_text):
         )
 
 
-def check_url(url):
-    """What can be checked before connecting: scheme, no credentials in the URL, a host."""
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url):
+    """Where a request to `url` goes: (scheme, host, port), the port made explicit. Raises
+    ValueError for a URL that cannot be parsed (a malformed IPv6 host, a port that is no number)."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise DestinationRefused(f"only http and https URLs are allowed, not '{parts.scheme}'")
+    return parts.scheme, parts.hostname, parts.port or DEFAULT_PORTS.get(parts.scheme)
+
+
+def check_url(url):
+    """What can be checked before connecting: scheme, no credentials in the URL, a host. A URL
+    that cannot be parsed raises ValueError (see origin)."""
+    scheme, host, _ = origin(url)
+    if scheme not in ("http", "https"):
+        raise DestinationRefused(f"only http and https URLs are allowed, not '{scheme}'")
+    parts = urlsplit(url)
     if parts.username or parts.password:
         raise DestinationRefused("credentials in the URL are not allowed; use the authorization header")
-    if not parts.hostname:
+    if not host:
         raise DestinationRefused("the URL has no host")
 
 

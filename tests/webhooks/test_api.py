@@ -323,3 +323,42 @@ def test_the_delivery_log_filters_and_redelivery_resends_the_same_payload_under_
     stranger = Delivery.objects.get(webhook=other)
     response = api.post("deliveries/redeliver", webhook_id=hook.id, delivery_id=stranger.id)
     assert response.status_code == 404 and response.json_body["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+BROKEN_URL = "http://[invalid"
+MLFLOW_BROKEN_URL_MESSAGE = "Invalid webhook URL 'http://[invalid': ValueError('Invalid IPv6 URL')"
+
+
+@pytest.mark.parametrize("endpoint", [
+    "mlflow webhooks create", "mlflow webhooks update", "registry-webhooks create", "registry-webhooks update",
+    "modelgate webhooks create http", "modelgate webhooks create jenkins",
+])
+def test_a_url_that_cannot_be_parsed_is_a_400_on_every_webhook_api_and_changes_nothing(
+    endpoint, fraud, api_as, owner, admin_user, webhook_for
+):
+    mlflow_hook = webhook_for("https://hooks.example.com/all", ["model_version.created"], flavor="mlflow", name="all")
+    registry_hook = webhook_for("https://hooks.example.com/fraud", ["MODEL_VERSION_CREATED"], model="fraud")
+    before = list(Webhook.objects.order_by("pk").values())
+    modelgate = api_as(owner, prefix="/api/2.0/modelgate/")
+    call = {
+        "mlflow webhooks create": lambda: api_as(admin_user).post(
+            "webhooks", name="n", url=BROKEN_URL, events=[{"entity": "MODEL_VERSION", "action": "CREATED"}]),
+        "mlflow webhooks update": lambda: api_as(admin_user).patch(f"webhooks/{mlflow_hook.pk}", url=BROKEN_URL),
+        "registry-webhooks create": lambda: api_as(owner).post(
+            "registry-webhooks/create", model_name="fraud", events=["MODEL_VERSION_CREATED"],
+            http_url_spec={"url": BROKEN_URL}),
+        "registry-webhooks update": lambda: api_as(owner).patch(
+            "registry-webhooks/update", id=registry_hook.pk, http_url_spec={"url": BROKEN_URL}),
+        "modelgate webhooks create http": lambda: modelgate.post(
+            "webhooks/create", model_name="fraud", events=["model_version.created"], http_url_spec={"url": BROKEN_URL}),
+        "modelgate webhooks create jenkins": lambda: modelgate.post(
+            "webhooks/create", model_name="fraud", events=["model_version.created"],
+            jenkins_spec={"base_url": BROKEN_URL, "job": "deploy", "user": "ci", "api_token": "t"}),
+    }[endpoint]
+
+    response = call()
+
+    assert response.status_code == 400, response.content
+    assert response.json_body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert response.json_body["message"] == MLFLOW_BROKEN_URL_MESSAGE
+    assert list(Webhook.objects.order_by("pk").values()) == before
