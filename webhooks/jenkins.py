@@ -71,12 +71,36 @@ def trigger(webhook, delivery, body):
     return result
 
 
+def _on_jenkins(webhook, url):
+    """Whether `url` is on the configured Jenkins: the scheme, host and port of its base_url,
+    the only place its credentials are sent."""
+    try:
+        return transport.origin(url) == transport.origin(webhook.url)
+    except ValueError:
+        return False
+
+
+def _not_followed(delivery, what, url):
+    """Jenkins named a queue item or build on another origin (its root URL set to another
+    host, or an answer not from Jenkins): finish without a request there, as a failed check
+    that says why."""
+    delivery.jenkins_result = "NOT_FOLLOWED"
+    delivery.save(update_fields=["jenkins_result"])
+    return True, _check(
+        delivery, "failure",
+        f"Jenkins named {what} at {url}, outside its base_url {delivery.webhook.url}: not followed, as "
+        "Jenkins credentials go only to the base_url's scheme, host and port (set base_url to Jenkins' root URL).",
+    )
+
+
 def follow(delivery):
     """One look at the queue item / build. Returns (finished, check_report_kwargs or None)."""
     webhook = delivery.webhook
     http = _session(webhook)
     verify = webhook.enable_ssl_verification
     if not delivery.jenkins_build_url:
+        if not _on_jenkins(webhook, delivery.jenkins_queue_url):
+            return _not_followed(delivery, "the queue item", delivery.jenkins_queue_url)
         result = transport.send("GET", delivery.jenkins_queue_url + "api/json", http=http, auth=http.auth, verify=verify)
         if not result.ok:
             return False, None
@@ -91,6 +115,8 @@ def follow(delivery):
         delivery.jenkins_build_url = executable["url"] if executable["url"].endswith("/") else executable["url"] + "/"
         delivery.jenkins_build_number = executable.get("number")
         delivery.save(update_fields=["jenkins_build_url", "jenkins_build_number"])
+    if not _on_jenkins(webhook, delivery.jenkins_build_url):
+        return _not_followed(delivery, "the build", delivery.jenkins_build_url)
     result = transport.send(
         "GET", delivery.jenkins_build_url + "api/json?tree=number,url,building,result",
         http=http, auth=http.auth, verify=verify,

@@ -274,7 +274,8 @@ class FakeJenkins:
 
     CRUMB_FIELD = "Jenkins-Crumb"
 
-    def __init__(self, user="modelgate", api_token="", password="", result="SUCCESS"):
+    def __init__(self, user="modelgate", api_token="", password="", result="SUCCESS", queue_base=None,
+                 build_base=None):
         self.user, self.api_token, self.password, self.result = user, api_token, password, result
         self.finish = threading.Event()
         self.finish.set()
@@ -300,6 +301,9 @@ class FakeJenkins:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        # Where it says its queue items and builds are (a Jenkins whose root URL is set to
+        # another host names that one): itself unless told otherwise.
+        self.queue_base, self.build_base = queue_base or self.base_url, build_base or self.base_url
         threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self):
@@ -375,7 +379,7 @@ class FakeJenkins:
                     "params": {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()},
                     "headers": {k.lower(): v for k, v in handler.headers.items()},
                 })
-                return self._send(handler, 201, headers={"Location": f"{self.base_url}/queue/item/{item}/"})
+                return self._send(handler, 201, headers={"Location": f"{self.queue_base}/queue/item/{item}/"})
             queued = re.fullmatch(r"/queue/item/(\d+)/api/json", path)
             if handler.command == "GET" and queued and int(queued.group(1)) in self._queue:
                 item = self._queue[int(queued.group(1))]
@@ -389,7 +393,7 @@ class FakeJenkins:
                     item["build"] = self._next_build
                     self._next_build += 1
                     self._builds[(item["job"], item["build"])] = {"polls": 0}
-                url = f"{self.base_url}{self.job_path(item['job'])}/{item['build']}/"
+                url = f"{self.build_base}{self.job_path(item['job'])}/{item['build']}/"
                 return self._send(handler, 200, {
                     "id": int(queued.group(1)), "blocked": False,
                     "executable": {"number": item["build"], "url": url},

@@ -156,3 +156,29 @@ def test_jenkins_refusing_the_credentials_fails_the_delivery_without_a_build_or_
     assert delivery.attempts == 1 and delivery.last_error.startswith("HTTP 401")
     assert delivery.jenkins_queue_url == ""
     assert the_check() is None
+
+
+@pytest.mark.parametrize("names_elsewhere", ["the queue item", "the build"])
+def test_jenkins_credentials_never_follow_a_queue_item_or_build_on_another_host(
+    names_elsewhere, worker, make_jenkins, make_receiver, make_model, modelgate_as, owner, promote
+):
+    make_model("fraud")
+    elsewhere = make_receiver()  # records every request, and its headers
+    other_base = elsewhere.url_for("").rstrip("/")
+    where = {"queue_base": other_base} if names_elsewhere == "the queue item" else {"build_base": other_base}
+    jenkins = make_jenkins(user="ci-bot", api_token="11f0c0ffee0123456789abcdef", **where)
+    hook = create_jenkins_webhook(
+        modelgate_as, owner, jenkins, ["transition_request.approved"], api_token="11f0c0ffee0123456789abcdef"
+    )
+
+    promote("fraud", 1)
+
+    wait_until(lambda: the_check() or elsewhere.received(), what=f"the check {CHECK} (or a request elsewhere)")
+    assert [r.headers.get("authorization") for r in elsewhere.received()] == []  # not followed at all
+    assert len(jenkins.triggers) == 1
+    check = the_check()
+    delivery = Delivery.objects.get(webhook_id=hook["id"])
+    assert (delivery.status, delivery.jenkins_result) == (Delivery.DELIVERED, "NOT_FOLLOWED")
+    assert check.status == "failure"
+    assert check.summary.startswith(f"Jenkins named {names_elsewhere} at {other_base}/")
+    assert f"outside its base_url {jenkins.base_url}" in check.summary
