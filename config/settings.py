@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Redoc and Swagger UI as static files: the API docs work offline
     "guardian",
     "audit",
     "accounts",
@@ -146,6 +147,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The docs' scripts and styles come from drf-spectacular-sidecar, served by whitenoise:
+    # no CDN, so /api/docs/ renders without a network connection.
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # Celery. Without REDIS_URL the broker is kombu's filesystem transport: no server needed.

@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from accounts import api as token_api
 from registry.api import databricks
 from registry.api import urls as registry_urls
 from ui import urls as ui_urls
+from ui import views as ui_views
 from webhooks import urls as webhook_urls
 from workflows import urls as workflow_urls
 
@@ -43,8 +44,13 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "api/docs/",
-        SpectacularRedocView.as_view(url_name="schema", permission_classes=[AllowAny]),
+        ui_views.ApiDocsView.as_view(url_name="schema", permission_classes=[AllowAny]),
         name="api-docs",
+    ),
+    path(
+        "api/docs/swagger/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
+        name="api-docs-swagger",
     ),
     path("", include(ui_urls)),
 ]
