@@ -15,7 +15,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from . import events
+from . import events, signing
 from .models import Activity, ActivityHead
 
 GENESIS_HASH = "0" * 64
@@ -138,3 +138,30 @@ def verify_chain(chunk_size=2000):
     if head is not None and head.seq and head.hash != prev_hash:
         return ChainReport(False, checked, checked, f"row #{checked} does not match the chain head")
     return ChainReport(True, checked)
+
+
+def verify_checkpoints(database_checkpoints, external_checkpoints, public_key=None):
+    """Check signed checkpoints against the log: each must carry a valid signature, name a
+    row that exists, and match that row's hash. `database_checkpoints` are the ones stored
+    beside the log; `external_checkpoints` the copies kept outside the database (a file,
+    a collector): one there but not in the database was removed from it. Returns
+    (ChainReport, how many checkpoints were verified)."""
+    by_seq = {}
+    for checkpoint in [*database_checkpoints, *external_checkpoints]:
+        seen = by_seq.setdefault(checkpoint["seq"], checkpoint)
+        if seen != checkpoint:
+            return ChainReport(False, 0, checkpoint["seq"],
+                               f"two different checkpoints claim row #{checkpoint['seq']}"), 0
+    stored = {c["seq"] for c in database_checkpoints}
+    hashes = dict(Activity.objects.filter(seq__in=by_seq).values_list("seq", "hash"))
+    for seq in sorted(by_seq):
+        checkpoint = by_seq[seq]
+        if not signing.verifies(checkpoint, public_key):
+            return ChainReport(False, 0, seq, f"the checkpoint of row #{seq} has no valid signature (forged, or another key)"), 0
+        if seq not in stored:
+            return ChainReport(False, 0, seq, f"the checkpoint of row #{seq} was removed from the database"), 0
+        if seq not in hashes:
+            return ChainReport(False, 0, seq, f"row #{seq} was signed by a checkpoint but is gone (rows removed)"), 0
+        if hashes[seq] != checkpoint["hash"]:
+            return ChainReport(False, 0, seq, f"row #{seq} differs from its signed checkpoint: the log was rewritten"), 0
+    return ChainReport(True, len(by_seq)), len(by_seq)

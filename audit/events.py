@@ -25,9 +25,22 @@ ALIAS_DELETED = "model_version_alias.deleted"
 MODEL_PERMISSIONS_CHANGED = "registered_model_permissions.changed"
 REGISTRY_PERMISSIONS_CHANGED = "registry_permissions.changed"
 
+# The activity log itself: a signed checkpoint of its head (audit/actions.py).
+ACTIVITY_CHECKPOINTED = "activity.checkpointed"
+
 # Accounts: API tokens.
 TOKEN_CREATED = "api_token.created"
 TOKEN_REVOKED = "api_token.revoked"
+# Accounts: people and teams, whose flags and memberships decide who may approve (never a
+# password, only whether there is one), and sign-in lockouts after failed passwords.
+USER_CREATED = "user.created"
+USER_UPDATED = "user.updated"
+USER_PASSWORD_CHANGED = "user.password_changed"
+USER_DELETED = "user.deleted"
+TEAM_CREATED = "team.created"
+TEAM_UPDATED = "team.updated"
+TEAM_DELETED = "team.deleted"
+SIGN_IN_LOCKED_OUT = "sign_in.locked_out"
 
 # Governance (the workflows app). A request targets a stage or an alias.
 TRANSITION_REQUEST_CREATED = "transition_request.created"

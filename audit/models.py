@@ -1,6 +1,13 @@
 """The activity log's tables: the rows and the chain's head."""
 
+from datetime import timezone as dt_timezone
+
 from django.db import models
+
+
+def iso(moment):
+    """A moment as the log hashes and signs it: ISO 8601 in UTC."""
+    return moment.astimezone(dt_timezone.utc).isoformat()
 
 
 class Activity(models.Model):
@@ -54,3 +61,27 @@ class ActivityHead(models.Model):
 
     class Meta:
         db_table = "registry_activityhead"
+
+
+class Checkpoint(models.Model):
+    """A signed statement that the activity log's row `seq` had hash `hash`. The signing key
+    is outside the database, and every checkpoint is also written outside it (a file, a
+    URL), so a rewrite of the log that recomputes the chain still fails verification."""
+
+    seq = models.BigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self):
+        return f"checkpoint #{self.seq}"
+
+    def as_json(self):
+        return {
+            "seq": self.seq, "hash": self.hash, "created_at": iso(self.created_at),
+            "key_id": self.key_id, "signature": self.signature,
+        }

@@ -29,7 +29,7 @@ ALLOWED_HOSTS = env("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testse
 CSRF_TRUSTED_ORIGINS = env("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.ModelgateAdminConfig",  # django.contrib.admin on accounts.sites.AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.RequestIdMiddleware",
+    "registry.api.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -169,6 +170,15 @@ else:
         # Worker control (broadcast) files too, instead of ./control in the working tree.
         "control_folder": str(_broker_dir / "control"),
     }
+# Django's cache holds the Basic-auth memo and the sign-in failure counters and lockouts
+# (accounts/signin.py), which every web process must share: Redis when REDIS_URL is set,
+# else files under VAR_DIR (the embedded default; made on first use).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "modelgate"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -177,11 +187,20 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
 # Registry behaviour.
+# The largest request body accepted, in bytes, by the API (answered INVALID_PARAMETER_VALUE)
+# and by Django itself (the admin's forms). Field limits are in registry/validators.py.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env("MODELGATE_MAX_REQUEST_BYTES", 2_621_440)
 # Local filesystem sources (/path, file://) are refused unless this is set: a registry shared
 # by a team must not point at one machine's disk.
 MODELGATE_ALLOW_LOCAL_SOURCES = env("MODELGATE_ALLOW_LOCAL_SOURCES", False)
 # How long a verified Basic-auth username+password is remembered (0: check every request).
 MODELGATE_BASIC_AUTH_CACHE_SECONDS = env("MODELGATE_BASIC_AUTH_CACHE_SECONDS", 60)
+# Failed password sign-ins (HTTP Basic, the admin login, the sign-in page): this many within
+# the window lock the username, or the client address, out for the lockout (0: no limit).
+MODELGATE_SIGNIN_MAX_FAILURES_PER_USER = env("MODELGATE_SIGNIN_MAX_FAILURES_PER_USER", 10)
+MODELGATE_SIGNIN_MAX_FAILURES_PER_ADDRESS = env("MODELGATE_SIGNIN_MAX_FAILURES_PER_ADDRESS", 50)
+MODELGATE_SIGNIN_FAILURE_WINDOW_SECONDS = env("MODELGATE_SIGNIN_FAILURE_WINDOW_SECONDS", 300)
+MODELGATE_SIGNIN_LOCKOUT_SECONDS = env("MODELGATE_SIGNIN_LOCKOUT_SECONDS", 300)
 # How long a token's last_used_at may lag, so the hot alias lookup does not write every call.
 MODELGATE_TOKEN_TOUCH_SECONDS = env("MODELGATE_TOKEN_TOUCH_SECONDS", 60)
 
@@ -222,12 +241,25 @@ MODELGATE_WEBHOOK_LEASE_SECONDS = env("MODELGATE_WEBHOOK_LEASE_SECONDS", 120)
 MODELGATE_JENKINS_POLL_SECONDS = env("MODELGATE_JENKINS_POLL_SECONDS", 5.0)
 MODELGATE_JENKINS_FOLLOW_SECONDS = env("MODELGATE_JENKINS_FOLLOW_SECONDS", 6 * 3600)
 
+# The activity log's signed checkpoints (audit/actions.py checkpoint_create). The signing key
+# is an Ed25519 private key file kept out of the database (without one, a key derived from
+# SECRET_KEY); every checkpoint is also appended to a file and, if set, POSTed to a URL, both
+# out of reach of the database's administrators. verify_activity checks the log against them.
+MODELGATE_ACTIVITY_SIGNING_KEY = env("MODELGATE_ACTIVITY_SIGNING_KEY", "")
+MODELGATE_ACTIVITY_CHECKPOINT_FILE = env("MODELGATE_ACTIVITY_CHECKPOINT_FILE", str(VAR_DIR / "activity-checkpoints.jsonl"))
+MODELGATE_ACTIVITY_CHECKPOINT_URL = env("MODELGATE_ACTIVITY_CHECKPOINT_URL", "")
+MODELGATE_ACTIVITY_CHECKPOINT_SECONDS = env("MODELGATE_ACTIVITY_CHECKPOINT_SECONDS", 60.0)
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-webhook-deliveries": {
         "task": "webhooks.tasks.sweep_deliveries",
         "schedule": MODELGATE_WEBHOOK_SWEEP_SECONDS,
     },
     # Pending requests whose version moved or was deleted are closed by the system.
+    "checkpoint-activity-log": {
+        "task": "audit.tasks.checkpoint_activity",
+        "schedule": MODELGATE_ACTIVITY_CHECKPOINT_SECONDS,
+    },
     "close-stale-transition-requests": {
         "task": "workflows.tasks.close_stale_requests",
         "schedule": env("MODELGATE_STALE_REQUEST_SWEEP_SECONDS", 60.0),

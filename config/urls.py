@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from accounts import api as token_api
+from audit import api as audit_api
 from registry.api import databricks
 from registry.api import urls as registry_urls
 from ui import urls as ui_urls
@@ -11,6 +12,7 @@ from ui import views as ui_views
 from webhooks import urls as webhook_urls
 from workflows import urls as workflow_urls
 
+handler400 = "registry.api.errors.bad_request"
 handler404 = "registry.api.errors.not_found"
 handler500 = "registry.api.errors.server_error"
 
@@ -25,6 +27,7 @@ modelgate_routes = [
     path("tokens/create", token_api.create_token),
     path("tokens/list", token_api.list_tokens),
     path("tokens/revoke", token_api.revoke_token),
+    path("activity/checkpoints", audit_api.list_checkpoints),
     *workflow_urls.modelgate_routes,
     *webhook_urls.modelgate_routes,
 ]

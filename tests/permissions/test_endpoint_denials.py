@@ -20,7 +20,7 @@ from registry import actions
 from registry.models import RegisteredModel
 from tests.conftest import MlflowApi
 
-OWNED_VIEW_MODULES = ("registry.", "accounts.", "workflows.", "webhooks.")
+OWNED_VIEW_MODULES = ("audit.", "registry.", "accounts.", "workflows.", "webhooks.")
 PUBLIC_ROUTES = {".well-known/databricks-config"}
 MLFLOW_PREFIXES = ("api/2.0/mlflow/", "ajax-api/2.0/mlflow/")
 
@@ -163,12 +163,14 @@ DENIALS = [
     *PERMISSION_DENIALS,
 ]
 
-# Every authenticated caller may create and list their own tokens: only anonymous callers are
-# refused (below); tokens/revoke refuses someone else's token (test_tokens.py, and here).
+# Every authenticated caller may create and list their own tokens, and read the activity
+# log's signed checkpoints: only anonymous callers are refused (below); tokens/revoke
+# refuses someone else's token (test_tokens.py, and here).
 TOKEN_ROUTES = {
     ("api/2.0/modelgate/tokens/create", "POST"),
     ("api/2.0/modelgate/tokens/list", "GET"),
     ("api/2.0/modelgate/tokens/revoke", "POST"),
+    ("api/2.0/modelgate/activity/checkpoints", "GET"),
 }
 
 
