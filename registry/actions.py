@@ -45,6 +45,7 @@ def _touch(*objects):
 def model_create(ctx, *, name, description="", tags=None):
     """Create a registered model. Names are unique (a duplicate is RESOURCE_ALREADY_EXISTS)."""
     validators.model_name(name)
+    description = validators.description(description)
     tag_map = validators.tags(tags)
     with transaction.atomic():
         policies.require_create_model(ctx)
@@ -53,7 +54,7 @@ def model_create(ctx, *, name, description="", tags=None):
         try:
             with transaction.atomic():
                 model = RegisteredModel.objects.create(
-                    name=name, description=description or "", created_by=ctx.user
+                    name=name, description=description, created_by=ctx.user
                 )
         except IntegrityError:
             # Lost a race with a concurrent create of the same name.
@@ -76,11 +77,12 @@ def model_create(ctx, *, name, description="", tags=None):
 
 def model_update(ctx, *, name, description):
     """Change a registered model's description."""
+    description = validators.description(description)
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_level(ctx, model, Level.CAN_EDIT, "updating the description")
         before = model.description
-        model.description = description or ""
+        model.description = description
         model.updated_at = timezone.now()
         model.save(update_fields=["description", "updated_at"])
         record(
@@ -168,6 +170,8 @@ def version_create(
     """Register a new version. Numbers come from the model's counter under its row lock, so
     they are gapless under concurrency and never reused after deletion."""
     source, run_id, model_id = validators.source(source, run_id=run_id or "", model_id=model_id or "")
+    run_link = validators.run_link(run_link)
+    description = validators.description(description)
     tag_map = validators.tags(tags)
     with transaction.atomic():
         model = _lock_model(name)
@@ -182,10 +186,10 @@ def version_create(
             version=number,
             source=source,
             run_id=run_id,
-            run_link=run_link or "",
+            run_link=run_link,
             logged_model_id=model_id,
             storage_location=storage_location,
-            description=description or "",
+            description=description,
             created_by=ctx.user,
         )
         ModelVersionTag.objects.bulk_create(
@@ -227,12 +231,13 @@ def _resolve_registry_source(ctx, source):
 
 def version_update(ctx, *, name, version, description):
     """Change a version's description."""
+    description = validators.description(description)
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_level(ctx, model, Level.CAN_EDIT, "updating a version's description")
         mv = _live_version(model, version)
         before = mv.description
-        mv.description = description or ""
+        mv.description = description
         mv.updated_at = timezone.now()
         mv.save(update_fields=["description", "updated_at"])
         record(
@@ -304,6 +309,7 @@ def version_transition(ctx, *, name, version, stage, archive_existing_versions=F
     the stage policies add (workflows may require an approved request instead)."""
     stage = validators.stage(stage)
     archive = validators.archive_flag(stage, archive_existing_versions)
+    comment = validators.comment(comment)
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_read(ctx, model)

@@ -1,7 +1,8 @@
 """Input rules of the MLflow registry (mirroring mlflow/utils/validation.py where it has one)."""
 
 import re
-from urllib.parse import urlparse
+import unicodedata
+from urllib.parse import unquote_plus, urlparse
 
 from django.conf import settings
 
@@ -9,20 +10,55 @@ from audit.errors import InvalidParameterValue
 
 from .models import ARCHIVING_STAGES, STAGES
 
+# Field limits: MLflow's where it has one (mlflow/utils/validation.py, and its SQL store's
+# columns for descriptions), otherwise chosen so no single field can bloat the permanent
+# activity log or every webhook payload.
 MAX_NAME_LENGTH = 256
 MAX_TAG_KEY_LENGTH = 250
-MAX_TAG_VALUE_LENGTH = 100_000
+MAX_TAG_VALUE_LENGTH = 100_000  # MLflow's; prompt templates live in version tags
 MAX_ALIAS_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 5000  # MLflow's registered_models/model_versions.description
+MAX_COMMENT_LENGTH = 5000
 MAX_SOURCE_LENGTH = 4096
+MAX_RUN_LINK_LENGTH = 2048
 # The width of ModelVersion.run_id and .logged_model_id: longer ids must be a 400, not a 500.
 MAX_RUN_ID_LENGTH = 64
 
-_ALIAS_RE = re.compile(r"^[\w\-]+$")
-_RESERVED_ALIAS_RE = re.compile(r"^(latest|v\d+)$", re.IGNORECASE)
-_TAG_KEY_RE = re.compile(r"^[\w./\- :]+$")
+# Matched with fullmatch: `$` alone would also accept a trailing newline.
+_ALIAS_RE = re.compile(r"[\w\-]+")
+_RESERVED_ALIAS_RE = re.compile(r"(latest|v\d+)", re.IGNORECASE)
+_TAG_KEY_RE = re.compile(r"[\w./\- :]+")
+# Characters that are invisible or reorder what is shown (controls, format characters such as
+# bidi overrides and zero-width spaces, surrogates, private use, line and paragraph
+# separators): a name holding one can look like another name.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 # The prompt registry registers versions with these placeholder sources.
 PROMPT_SOURCES = frozenset({"dummy-source", "prompt-template"})
 LOCAL_SCHEMES = frozenset({"", "file"})
+
+
+def unstorable_reason(text):
+    """Why PostgreSQL cannot store `text` (None when it can): a NUL, or a lone surrogate,
+    which UTF-8 cannot encode. The API refuses both as bad input before any query runs."""
+    if "\x00" in text:
+        return "it contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it contains a lone surrogate, which is not valid Unicode text"
+    return None
+
+
+def _plain(value, what):
+    """Refuse surrounding whitespace and hidden characters in a name."""
+    if value != value.strip():
+        raise InvalidParameterValue(f"Invalid {what} {value!r}: it must not start or end with whitespace.")
+    hidden = next((c for c in value if unicodedata.category(c) in _HIDDEN_CATEGORIES), None)
+    if hidden is not None:
+        raise InvalidParameterValue(
+            f"Invalid {what} {value!r}: it contains the invisible or text-reordering character "
+            f"U+{ord(hidden):04X} ({unicodedata.name(hidden, 'unnamed')})."
+        )
 
 
 def model_name(name):
@@ -36,18 +72,19 @@ def model_name(name):
         raise InvalidParameterValue(
             f"Invalid model name: '{name}'. Names cannot contain the characters '/' or ':'."
         )
+    _plain(name, "registered model name")
     return name
 
 
 def alias_name(alias):
     if not alias:
         raise InvalidParameterValue("Alias name cannot be empty.")
-    if len(alias) > MAX_ALIAS_LENGTH or not _ALIAS_RE.match(alias):
+    if len(alias) > MAX_ALIAS_LENGTH or not _ALIAS_RE.fullmatch(alias):
         raise InvalidParameterValue(
-            f"Invalid alias name: '{alias}'. Aliases may only contain alphanumerics, "
+            f"Invalid alias name: {alias!r}. Aliases may only contain alphanumerics, "
             f"underscores and dashes, and be at most {MAX_ALIAS_LENGTH} characters."
         )
-    if _RESERVED_ALIAS_RE.match(alias):
+    if _RESERVED_ALIAS_RE.fullmatch(alias):
         raise InvalidParameterValue(
             f"Invalid alias name: '{alias}'. 'latest' and names of the form 'v<number>' are "
             "reserved."
@@ -60,7 +97,8 @@ def tag_key(key):
         raise InvalidParameterValue("Tag key cannot be empty.")
     if len(key) > MAX_TAG_KEY_LENGTH:
         raise InvalidParameterValue(f"Tag key must be at most {MAX_TAG_KEY_LENGTH} characters.")
-    if not _TAG_KEY_RE.match(key) or ".." in key.split("/"):
+    _plain(key, "tag key")
+    if not _TAG_KEY_RE.fullmatch(key) or ".." in key.split("/"):
         raise InvalidParameterValue(
             f"Invalid tag key: '{key}'. Keys may contain alphanumerics, underscores, periods, "
             "dashes, spaces, colons and slashes."
@@ -68,13 +106,59 @@ def tag_key(key):
     return key
 
 
-def tag_value(value):
+def _bounded_text(value, *, field, limit):
     value = "" if value is None else str(value)
-    if len(value) > MAX_TAG_VALUE_LENGTH:
+    if len(value) > limit:
         raise InvalidParameterValue(
-            f"Tag value must be at most {MAX_TAG_VALUE_LENGTH} characters."
+            f"Invalid value for parameter '{field}': it must be at most {limit} characters "
+            f"(got {len(value)})."
         )
     return value
+
+
+def tag_value(value):
+    return _bounded_text(value, field="value", limit=MAX_TAG_VALUE_LENGTH)
+
+
+def description(value):
+    return _bounded_text(value, field="description", limit=MAX_DESCRIPTION_LENGTH)
+
+
+def comment(value):
+    """A comment on a stage move or a request, kept in the activity log forever."""
+    return _bounded_text(value, field="comment", limit=MAX_COMMENT_LENGTH)
+
+
+def run_link(value):
+    return _bounded_text(value, field="run_link", limit=MAX_RUN_LINK_LENGTH)
+
+
+# Latin look-alikes from Cyrillic and Greek, by case (an upper-case Greek Eta looks like H,
+# its lower case like n), applied before casefolding.
+_LATIN_LOOKALIKES = str.maketrans({
+    # Cyrillic
+    "А": "A", "а": "a", "В": "B", "Е": "E", "е": "e", "Ё": "E", "ё": "e", "К": "K", "к": "k",
+    "М": "M", "Н": "H", "һ": "h", "О": "O", "о": "o", "Р": "P", "р": "p", "С": "C", "с": "c",
+    "Т": "T", "У": "Y", "у": "y", "Х": "X", "х": "x", "Ѕ": "S", "ѕ": "s", "І": "I", "і": "i",
+    "Ї": "I", "ї": "i", "Ј": "J", "ј": "j", "Ԁ": "D", "ԁ": "d", "Ԛ": "Q", "ԛ": "q", "Ԝ": "W",
+    "ԝ": "w", "Ӏ": "I", "ӏ": "l", "ɡ": "g",
+    # Greek
+    "Α": "A", "α": "a", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "η": "n", "Ι": "I", "ι": "i",
+    "Κ": "K", "κ": "k", "Μ": "M", "Ν": "N", "ν": "v", "Ο": "O", "ο": "o", "Ρ": "P", "ρ": "p",
+    "Τ": "T", "τ": "t", "Υ": "Y", "υ": "u", "Χ": "X", "χ": "x", "Ϲ": "C", "ϲ": "c", "ϳ": "j",
+    "ϒ": "Y",
+    # Latin letters that pass for others
+    "ı": "i", "ȷ": "j",
+})
+
+
+def alias_match_key(text):
+    """The form in which an alias and an alias-policy pattern are compared, so a look-alike
+    cannot dodge a policy: NFKC (fullwidth and other compatibility forms), Cyrillic and Greek
+    look-alikes of Latin letters folded to them, then casefolded ('CH\u0410MPION' and
+    'ch\u0430mpion' both become 'champion'). Aliases are stored as given; only matching
+    uses this."""
+    return unicodedata.normalize("NFKC", text).translate(_LATIN_LOOKALIKES).casefold()
 
 
 def tags(pairs):
@@ -138,9 +222,23 @@ def registry_reference(value):
     return None
 
 
+def _percent_decoded(value):
+    """`value` percent-decoded until it stops changing, as MLflow's server checks a source:
+    a store decodes what it is given, so `..%2f` and `%252e%252e` climb out just as `../` does."""
+    for _ in range(10):
+        decoded = unquote_plus(value)
+        if decoded == value:
+            return value
+        value = decoded
+    raise InvalidParameterValue(
+        f"Invalid model version source: '{value}'. It is percent-encoded too many times."
+    )
+
+
 def source(value, *, run_id="", model_id=""):
     """Accept what the client sends (s3, gs, runs:/, models:/m-..., mlflow-artifacts:/, http(s),
-    ...), stored verbatim. Local paths are refused unless MODELGATE_ALLOW_LOCAL_SOURCES is set.
+    ...), stored verbatim. Local paths are refused unless MODELGATE_ALLOW_LOCAL_SOURCES is set,
+    and so is any source that, once percent-decoded, holds a '..' segment or a NUL (as MLflow).
 
     Returns (source, run_id, model_id) with run_id/model_id filled in from the URI when absent.
     """
@@ -150,12 +248,17 @@ def source(value, *, run_id="", model_id=""):
         raise InvalidParameterValue(f"Source must be at most {MAX_SOURCE_LENGTH} characters.")
     if value in PROMPT_SOURCES:
         return value, run_id, model_id
+    decoded = _percent_decoded(value)
+    if "\x00" in decoded:
+        raise InvalidParameterValue(
+            f"Invalid model version source: '{value}'. It decodes to a NUL character."
+        )
+    if ".." in decoded.replace("\\", "/").split("/"):
+        raise InvalidParameterValue(f"Invalid model version source: '{value}'. '..' is not allowed.")
     parsed = urlparse(value)
     scheme = parsed.scheme.lower()
     # A one-letter "scheme" is a Windows drive (C:\models).
     is_local = scheme in LOCAL_SCHEMES or len(scheme) == 1
-    if ".." in parsed.path.replace("\\", "/").split("/"):
-        raise InvalidParameterValue(f"Invalid model version source: '{value}'. '..' is not allowed.")
     if is_local and not settings.MODELGATE_ALLOW_LOCAL_SOURCES:
         raise InvalidParameterValue(
             f"Invalid model version source: '{value}'. Local filesystem paths are not accepted "

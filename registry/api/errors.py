@@ -67,12 +67,23 @@ def api_exception_handler(exc, context):
     return Response(error_body("INTERNAL_ERROR", "Internal server error."), status=500)
 
 
-def _wants_json(request):
+def wants_json(request):
     return request.path.startswith(("/api/", "/ajax-api/"))
 
 
+def bad_request(request, exception=None):
+    """Django's own 400s, raised before or outside a view (a Host not in ALLOWED_HOSTS, a body
+    over DATA_UPLOAD_MAX_MEMORY_SIZE read by a middleware)."""
+    if wants_json(request):
+        kind = type(exception).__name__ if exception is not None else "BadRequest"
+        return JsonResponse(error_body("BAD_REQUEST", f"Bad request ({kind})."), status=400)
+    from django.views.defaults import bad_request as html_bad_request
+
+    return html_bad_request(request, exception)
+
+
 def not_found(request, exception=None):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             error_body("ENDPOINT_NOT_FOUND", f"No API endpoint at {request.method} {request.path}."),
             status=404,
@@ -83,7 +94,7 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body("INTERNAL_ERROR", "Internal server error."), status=500)
     from django.views.defaults import server_error as html_server_error
 
