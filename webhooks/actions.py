@@ -144,7 +144,7 @@ def _lock_webhook(ctx, webhook_id, flavor=None):
         Webhook.objects.select_for_update(of=("self",)).select_related("model")
         .filter(pk=str(webhook_id)).first()
     )
-    if webhook is None or (flavor and webhook.flavor != flavor):
+    if webhook is None or (flavor and webhook.flavor != flavor) or webhook.status == Webhook.RETIRED:
         raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
     if webhook.model is not None and not registry_policies.can_read(ctx.user, webhook.model):
         raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")

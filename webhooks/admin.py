@@ -38,7 +38,7 @@ class WebhookAdmin(ReadOnly, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return selectors.manageable_webhooks(request.user)
+        return selectors.logged_webhooks(request.user)
 
 
 class AttemptInline(ReadOnly, admin.TabularInline):

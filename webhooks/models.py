@@ -13,6 +13,16 @@ def new_id():
     return uuid.uuid4().hex
 
 
+def retire_with_model(collector, field, sub_objs, using):
+    """on_delete of Webhook.model: a model's webhooks outlive it, retired (no model, status
+    RETIRED) in the same delete. The deliveries its deletion event just wrote are still sent
+    and the delivery log is kept; a retired webhook never matches another model (a new one of
+    the same name included) and, having no model, is not taken for a registry-wide one."""
+    collector.add_field_update(field, None, sub_objs)
+    collector.add_field_update(field.model._meta.get_field("status"), field.model.RETIRED, sub_objs)
+    collector.add_field_update(field.model._meta.get_field("updated_at"), timezone.now(), sub_objs)
+
+
 class Webhook(models.Model):
     """One subscription. `flavor` says which API created it and so which event names and
     payload format it speaks; `target` says where it goes (a URL, or a Jenkins job)."""
@@ -21,8 +31,9 @@ class Webhook(models.Model):
     FLAVORS = [(DATABRICKS, "Databricks registry webhook"), (MLFLOW, "MLflow 3 webhook"), (MODELGATE, "Modelgate")]
     HTTP, JENKINS = "http", "jenkins"
     TARGETS = [(HTTP, "HTTP POST"), (JENKINS, "Jenkins job")]
-    ACTIVE, TEST_MODE, DISABLED = "ACTIVE", "TEST_MODE", "DISABLED"
-    STATUSES = [(ACTIVE, "Active"), (TEST_MODE, "Test mode"), (DISABLED, "Disabled")]
+    ACTIVE, TEST_MODE, DISABLED, RETIRED = "ACTIVE", "TEST_MODE", "DISABLED", "RETIRED"
+    # RETIRED: its model was deleted (retire_with_model); final, and never set through the APIs.
+    STATUSES = [(ACTIVE, "Active"), (TEST_MODE, "Test mode"), (DISABLED, "Disabled"), (RETIRED, "Retired")]
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     flavor = models.CharField(max_length=12, choices=FLAVORS)
@@ -30,8 +41,8 @@ class Webhook(models.Model):
     name = models.CharField(max_length=200, blank=True, default="")
     description = models.TextField(blank=True, default="")
     model = models.ForeignKey(
-        RegisteredModel, null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks",
-        help_text="Empty: registry-wide.",
+        RegisteredModel, null=True, blank=True, on_delete=retire_with_model, related_name="webhooks",
+        help_text="Empty: registry-wide (unless retired: its model was deleted).",
     )
     events = models.JSONField(default=list)
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)

@@ -10,15 +10,21 @@ from registry.models import RegisteredModel
 from .models import Delivery, Webhook
 
 
-def manageable_webhooks(viewer):
-    """Webhooks the viewer manages: registry-wide ones for registry admins, and those on
-    models where the viewer holds CAN_MANAGE."""
+def logged_webhooks(viewer):
+    """Webhooks whose delivery log the viewer may read: every one for registry admins, retired
+    ones included (their model is gone); for others those on models where they hold CAN_MANAGE."""
     qs = Webhook.objects.select_related("model")
     if access.registry_wide_level(viewer) >= Level.CAN_MANAGE and (viewer is None or viewer.is_superuser):
         return qs
     managed = [m.pk for m in access.readable(viewer, RegisteredModel.objects.all())
                if access.has_level(viewer, m, Level.CAN_MANAGE)]
     return qs.filter(Q(model__in=managed))
+
+
+def manageable_webhooks(viewer):
+    """Webhooks the viewer manages: registry-wide ones for registry admins, and those on
+    models where the viewer holds CAN_MANAGE. A retired webhook is gone, as if deleted."""
+    return logged_webhooks(viewer).exclude(status=Webhook.RETIRED)
 
 
 def webhook_get(viewer, webhook_id, flavor=None):
@@ -29,7 +35,7 @@ def webhook_get(viewer, webhook_id, flavor=None):
 
 
 def deliveries(viewer, *, webhook_id=None, status=None, event=None):
-    qs = Delivery.objects.filter(webhook__in=manageable_webhooks(viewer)).select_related("webhook")
+    qs = Delivery.objects.filter(webhook__in=logged_webhooks(viewer)).select_related("webhook")
     if webhook_id:
         qs = qs.filter(webhook_id=webhook_id)
     if status:

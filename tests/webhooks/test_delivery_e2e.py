@@ -179,3 +179,56 @@ def test_subscribing_to_a_stage_and_its_production_variant_gives_one_delivery_na
     promote("fraud", 2, stage="Staging")
     _, staging = receiver.wait_for(2)
     assert (staging.json()["event"], staging.json()["to_stage"]) == ("MODEL_VERSION_TRANSITIONED_STAGE", "Staging")
+
+
+def test_a_model_webhook_gets_its_models_deletion_then_retires_keeping_its_log_and_never_fires_again(
+    worker, receiver, secret, make_model, webhook_for, api_as, ctx_for, owner, admin_user
+):
+    fraud, _ = make_model("fraud"), make_model("churn")
+    events = ["registered_model.deleted", "model_version_tag.set", "model_version.created"]
+    modelgate = webhook_for(receiver.url_for("/modelgate"), events, model="fraud", flavor="modelgate", secret=secret)
+    databricks = webhook_for(receiver.url_for("/databricks"), ["registered_model.deleted", "MODEL_VERSION_TAG_SET"],
+                             model="fraud", secret=secret)
+    ctx = ctx_for(owner)
+    registry_actions.version_tag_set(ctx, name="fraud", version=1, key="validated", value="yes")
+    receiver.wait_for(1, path="/modelgate")
+
+    response = api_as(owner).delete("registered-models/delete", name="fraud")
+    assert response.status_code == 200, response.json_body
+
+    _, deleted = receiver.wait_for(2, path="/modelgate")
+    assert (deleted.json()["type"], deleted.json()["data"]["model_id"]) == ("registered_model.deleted", fraud.uid)
+    assert deleted.verified == {"standard": True}
+    _, deleted_databricks = receiver.wait_for(2, path="/databricks")
+    assert (deleted_databricks.json()["event"], deleted_databricks.json()["model_name"]) == (
+        "registered_model.deleted", "fraud",
+    )
+    # Both webhooks outlive the model, retired, with their delivery log.
+    for hook in (modelgate, databricks):
+        hook.refresh_from_db()
+        assert (hook.status, hook.model_id) == ("RETIRED", None)
+    logged = [("model_version_tag.set", "DELIVERED"), ("registered_model.deleted", "DELIVERED")]
+    wait_until(
+        lambda: list(Delivery.objects.filter(webhook=modelgate).order_by("activity_seq")
+                     .values_list("event", "status")) == logged,
+        what="both deliveries of the retired webhook to be logged as delivered",
+    )
+
+    # A new model of the same name, and every other model, are nothing to them.
+    assert api_as(owner).post("registered-models/create", name="fraud").status_code == 200
+    registry_actions.version_create(ctx, name="fraud", source="s3://bucket/fraud/1")
+    registry_actions.version_tag_set(ctx, name="fraud", version=1, key="validated", value="again")
+    registry_actions.version_tag_set(ctx, name="churn", version=1, key="validated", value="yes")
+    time.sleep(SWEEP_AND_MARGIN)
+    assert len(receiver.received("/modelgate")) == 2 and len(receiver.received("/databricks")) == 2
+    assert Delivery.objects.filter(webhook__in=[modelgate, databricks]).count() == 4
+
+    # They are gone from the webhook APIs (not registry-wide ones now), and cannot come back.
+    admin = api_as(admin_user)
+    assert admin.get("registry-webhooks/list").json_body["webhooks"] == []
+    assert api_as(admin_user, prefix="/api/2.0/modelgate/").get("webhooks/list").json_body["webhooks"] == []
+    response = admin.patch("registry-webhooks/update", id=databricks.id, status="ACTIVE")
+    assert response.status_code == 404 and response.json_body["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    # Their delivery log stays readable to registry admins.
+    logged = api_as(admin_user, prefix="/api/2.0/modelgate/").get("deliveries/list", webhook_id=modelgate.id)
+    assert [d["event"] for d in logged.json_body["deliveries"]] == ["registered_model.deleted", "model_version_tag.set"]
