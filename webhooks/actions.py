@@ -99,6 +99,39 @@ def _validate_status(status):
     return status
 
 
+def _set_jenkins_credential(webhook, token, password):
+    """An API token (Basic, no crumb needed) or else a password (then the crumb flow)."""
+    webhook.jenkins_token_encrypted = crypto.encrypt(token or password)
+    webhook.jenkins_uses_password = bool(password) and not token
+
+
+def _drop_credentials(webhook, changes):
+    """A webhook's secret, Authorization header and Jenkins credential are for its destination
+    alone: when the URL moves to another scheme, host or port, each one stored is dropped
+    unless `changes` gives it again. Returns what was dropped, for the activity's comment."""
+    dropped = []
+    if webhook.secret_encrypted and changes.get("secret") is None:
+        webhook.secret_encrypted = ""
+        dropped.append("secret")
+    if webhook.authorization_encrypted and changes.get("authorization") is None:
+        webhook.authorization_encrypted = ""
+        dropped.append("Authorization header")
+    if webhook.jenkins_token_encrypted and not (changes.get("jenkins_token") or changes.get("jenkins_password")):
+        webhook.jenkins_token_encrypted = ""
+        dropped.append("Jenkins credential")
+    return dropped
+
+
+def _dropped_comment(dropped):
+    comment = (f"The destination moved to another scheme, host or port: dropped the stored "
+               f"{' and '.join(dropped)}, not given again with the new URL")
+    if "secret" in dropped:
+        comment += "; deliveries are unsigned until a secret is set"
+    if "Jenkins credential" in dropped:
+        comment += "; the Jenkins job cannot be triggered until a new api_token or password is set"
+    return comment + "."
+
+
 def _model(ctx, model_name):
     if not model_name:
         return None
@@ -130,8 +163,7 @@ def webhook_create(
                 raise InvalidParameterValue("A Jenkins target needs job, user and api_token (or password).")
             webhook.jenkins_job = jenkins_job.strip("/")
             webhook.jenkins_user = jenkins_user
-            webhook.jenkins_token_encrypted = crypto.encrypt(jenkins_token or jenkins_password)
-            webhook.jenkins_uses_password = bool(jenkins_password) and not jenkins_token
+            _set_jenkins_credential(webhook, jenkins_token, jenkins_password)
         webhook.save()
         record(ctx, event=ev.WEBHOOK_CREATED, model=model, target=webhook.id, after=_snapshot(webhook))
     return webhook
@@ -153,19 +185,28 @@ def _lock_webhook(ctx, webhook_id, flavor=None):
 
 
 def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
-    """Change a webhook's events, URL spec, status, name or description. Re-activating one
-    resets its failure count."""
+    """Change a webhook's events, URL spec (a Jenkins target's api_token or password too),
+    status, name or description. A URL on another scheme, host or port drops the stored
+    credentials the same call does not give again (_drop_credentials). Re-activating a
+    webhook resets its failure count."""
     with transaction.atomic():
         webhook = _lock_webhook(ctx, webhook_id, flavor)
         before = _snapshot(webhook)
+        comment = ""
         if "events" in changes and changes["events"] is not None:
             webhook.events = _validate_events(webhook.flavor, changes["events"], webhook.model)
         if changes.get("url") is not None:
-            webhook.url = _validate_url(changes["url"])
+            url = _validate_url(changes["url"])
+            if transport.origin(url) != transport.origin(webhook.url):
+                dropped = _drop_credentials(webhook, changes)
+                comment = _dropped_comment(dropped) if dropped else ""
+            webhook.url = url
         if changes.get("secret") is not None:
             webhook.secret_encrypted = crypto.encrypt(_validate_secret(changes["secret"]))
         if changes.get("authorization") is not None:
             webhook.authorization_encrypted = crypto.encrypt(changes["authorization"])
+        if webhook.target == Webhook.JENKINS and (changes.get("jenkins_token") or changes.get("jenkins_password")):
+            _set_jenkins_credential(webhook, changes.get("jenkins_token"), changes.get("jenkins_password"))
         if changes.get("enable_ssl_verification") is not None:
             webhook.enable_ssl_verification = bool(changes["enable_ssl_verification"])
         for field in ("name", "description"):
@@ -178,7 +219,7 @@ def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
         webhook.updated_at = timezone.now()
         webhook.save()
         record(ctx, event=ev.WEBHOOK_UPDATED, model=webhook.model, target=webhook.id,
-               before=before, after=_snapshot(webhook))
+               before=before, after=_snapshot(webhook), comment=comment)
     return webhook
 
 

@@ -362,3 +362,65 @@ def test_a_url_that_cannot_be_parsed_is_a_400_on_every_webhook_api_and_changes_n
     assert response.json_body["error_code"] == "INVALID_PARAMETER_VALUE"
     assert response.json_body["message"] == MLFLOW_BROKEN_URL_MESSAGE
     assert list(Webhook.objects.order_by("pk").values()) == before
+
+
+def test_a_new_host_drops_the_stored_secret_and_authorization_unless_the_same_request_gives_them(
+    fraud, api_as, owner, admin_user, make_receiver, secret
+):
+    first, second = make_receiver(secret), make_receiver()
+    admin, manager = api_as(admin_user), api_as(owner)
+    created = admin.post(
+        "registry-webhooks/create", model_name="fraud", events=["MODEL_VERSION_CREATED"],
+        http_url_spec={"url": first.url, "secret": secret, "authorization": AUTHORIZATION},
+    )
+    assert created.status_code == 200, created.json_body
+    hook_id = created.json_body["webhook"]["id"]
+
+    # Another path on the same scheme, host and port is the same destination: both stay.
+    assert admin.patch("registry-webhooks/update", id=hook_id, http_url_spec={"url": first.url_for("/v2")}).status_code == 200
+    assert admin.post("registry-webhooks/test", id=hook_id).json_body["status_code"] == 200
+    [post] = first.received("/v2")
+    assert post.headers["authorization"] == AUTHORIZATION and post.verified == {"standard": True, "databricks": True}
+
+    # The model's manager points it at another host: what the admin stored stays behind.
+    moved_to = f"http://localhost:{second.port}/hook"
+    response = manager.patch("registry-webhooks/update", id=hook_id, http_url_spec={"url": moved_to})
+    assert response.status_code == 200, response.json_body
+    manager.post("registry-webhooks/test", id=hook_id)
+    for request in second.received():
+        assert "authorization" not in request.headers and request.verified == {}
+        assert not {"webhook-signature", "x-databricks-signature"} & set(request.headers)
+    hook = Webhook.objects.get(pk=hook_id)
+    assert (hook.secret_encrypted, hook.authorization_encrypted) == ("", "")
+    moved = Activity.objects.filter(event="webhook.updated", target=hook_id).order_by("seq").last()
+    assert (moved.before["url"], moved.after["url"]) == (first.url_for("/v2"), moved_to)
+    assert (moved.after["has_secret"], moved.after["has_authorization"]) == (False, False)
+    assert "dropped the stored secret and Authorization header" in moved.comment
+    assert "deliveries are unsigned until a secret is set" in moved.comment
+
+    # A move that gives a secret again keeps it (and still drops what it did not give).
+    rotated = new_secret()
+    second.secret = rotated
+    response = admin.patch("registry-webhooks/update", id=hook_id, http_url_spec={"url": second.url, "secret": rotated})
+    assert response.status_code == 200, response.json_body
+    assert admin.post("registry-webhooks/test", id=hook_id).json_body["status_code"] == 200
+    signed = second.received()[-1]
+    assert signed.verified == {"standard": True, "databricks": True} and "authorization" not in signed.headers
+
+
+def test_an_mlflow_webhook_moved_to_another_host_without_its_secret_is_sent_unsigned(
+    mlflow_as, api_as, admin_user, make_receiver, secret
+):
+    first, second = make_receiver(secret), make_receiver()
+    client = mlflow_as(admin_user)
+    created = client.create_webhook(name="ci", url=first.url, events=["model_version.created"], secret=secret)
+
+    client.update_webhook(created.webhook_id, url=f"http://localhost:{second.port}/hook")
+    result = client.test_webhook(created.webhook_id, event="model_version.created")
+
+    assert (result.success, result.response_status) == (True, 200)
+    [post] = second.received()
+    assert not {"webhook-signature", "x-mlflow-signature", "authorization"} & set(post.headers)
+    assert Webhook.objects.get(pk=created.webhook_id).secret_encrypted == ""
+    moved = Activity.objects.filter(event="webhook.updated", target=created.webhook_id).get()
+    assert "dropped the stored secret" in moved.comment

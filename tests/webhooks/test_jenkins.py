@@ -182,3 +182,27 @@ def test_jenkins_credentials_never_follow_a_queue_item_or_build_on_another_host(
     assert check.status == "failure"
     assert check.summary.startswith(f"Jenkins named {names_elsewhere} at {other_base}/")
     assert f"outside its base_url {jenkins.base_url}" in check.summary
+
+
+def test_a_jenkins_target_moved_to_another_origin_drops_its_credential_until_a_new_one_is_given(
+    make_jenkins, make_model, modelgate_as, ctx_for, owner
+):
+    # No API changes a Jenkins target's base_url today; the action is where the rule lives.
+    from webhooks import actions
+
+    make_model("fraud")
+    old, new = make_jenkins(user="ci-bot", api_token="old-token"), make_jenkins(user="ci-bot", api_token="new-token")
+    hook = create_jenkins_webhook(modelgate_as, owner, old, ["model_version.created"], api_token="old-token")
+    ctx = ctx_for(owner)
+
+    actions.webhook_update(ctx, webhook_id=hook["id"], url=new.base_url)
+    _, result = actions.webhook_test(ctx, webhook_id=hook["id"], event="model_version.created")
+
+    assert result.status_code == 401 and new.triggers == [] and old.triggers == []
+    moved = Activity.objects.filter(event="webhook.updated", target=hook["id"]).get()
+    assert "dropped the stored Jenkins credential" in moved.comment
+
+    actions.webhook_update(ctx, webhook_id=hook["id"], url=new.base_url + "/", jenkins_token="new-token")
+    _, result = actions.webhook_test(ctx, webhook_id=hook["id"], event="model_version.created")
+    assert result.status_code == 201
+    assert [t["auth"] for t in new.triggers] == ["token"]
