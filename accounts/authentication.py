@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from . import signin
 from .models import ApiToken, User, hash_token
 
 
@@ -57,16 +58,23 @@ class PasswordBasicAuthentication(authentication.BasicAuthentication):
     MODELGATE_BASIC_AUTH_CACHE_SECONDS. The memo's key is a keyed hash of the username, the
     password and the user's stored password hash (never the password itself): a password
     change alters the stored hash, so the old password is forgotten at once, in every worker
-    process. The user is loaded, and must still be active, on every request."""
+    process. The user is loaded, and must still be active, on every request.
+
+    Failed passwords lock the username or address out like every password sign-in
+    (accounts.signin); while locked out, even a remembered password gets 429 with Retry-After."""
 
     www_authenticate_realm = "modelgate"
 
     def authenticate_credentials(self, userid, password, request=None):
         seconds = settings.MODELGATE_BASIC_AUTH_CACHE_SECONDS
-        user = self._remembered(userid, password) if seconds else None
-        if user is not None:
-            return user, None
-        user, auth = super().authenticate_credentials(userid, password, request)
+        try:
+            signin.check(userid, signin.client_address(request))
+            user = self._remembered(userid, password) if seconds else None
+            if user is not None:
+                return user, None
+            user, auth = super().authenticate_credentials(userid, password, request)
+        except signin.SignInThrottled as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail="Too many failed sign-ins.") from None
         if seconds:
             cache.set(self._memo_key(user, password), user.pk, seconds)
         return user, auth

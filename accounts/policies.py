@@ -82,8 +82,14 @@ def reads_everything(user):
 
 
 def is_registry_admin(user):
-    """Registry admins (superusers) and the system itself manage people, teams and tokens."""
+    """Registry admins (superusers) and the system itself manage people and teams, and make
+    tokens of any lifetime."""
     return user is None or (user.is_active and user.is_superuser)
+
+
+def may_set_password(actor, user):
+    """Registry admins set anyone's password; a person sets their own."""
+    return is_registry_admin(actor) or (actor.is_active and actor.pk == user.pk)
 
 
 def latest_token_expiry(user, making_token):

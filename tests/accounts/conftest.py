@@ -9,3 +9,14 @@ def _no_static_file_index():
     serves no static files. (Belongs in tests/settings.py, which this suite may not edit.)"""
     with override_settings(WHITENOISE_AUTOREFRESH=True):
         yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Sign-in failure counters, lockouts and the Basic-auth memo live in the shared cache
+    (Redis) and outlive a test's database: each test here starts and ends without them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

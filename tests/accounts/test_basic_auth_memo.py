@@ -4,8 +4,6 @@ change ends it at once, in every worker process, whatever the cache."""
 
 import base64
 
-import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -16,13 +14,6 @@ URL = "/api/2.0/mlflow/registered-models/search"
 def basic_get(username, password):
     pair = base64.b64encode(f"{username}:{password}".encode()).decode()
     return APIClient().get(URL, HTTP_AUTHORIZATION=f"Basic {pair}")
-
-
-@pytest.fixture(autouse=True)
-def empty_memo():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_the_old_password_stops_working_at_once_after_a_password_change(owner):

@@ -8,6 +8,9 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, User
+from audit import events
+from audit.models import Activity
+from tests.conftest import events_since, last_seq
 
 
 def issue_token(*args):
@@ -84,3 +87,42 @@ def test_each_run_issues_a_new_token(owner):
 
     assert first != second
     assert authenticates(first) and authenticates(second)
+
+
+def test_promoting_a_user_to_superuser_is_recorded_before_and_after(owner):
+    seq = last_seq()
+
+    issue_token("owner", "--superuser")
+
+    assert events_since(seq) == [events.USER_UPDATED]
+    row = Activity.objects.get(seq__gt=seq, event=events.USER_UPDATED)
+    assert (row.actor, row.via, row.target) == ("system", "cli", "owner")
+    assert row.before == {"is_staff": False, "is_superuser": False}
+    assert row.after == {"is_staff": True, "is_superuser": True}
+
+
+def test_creating_a_superuser_with_the_command_records_the_creation_and_the_promotion(db):
+    seq = last_seq()
+
+    issue_token("alice", "--create", "--superuser")
+
+    assert events_since(seq) == [events.USER_CREATED, events.USER_UPDATED]
+    created = Activity.objects.get(seq__gt=seq, event=events.USER_CREATED)
+    assert (created.target, created.after["has_password"]) == ("alice", False)
+
+
+def test_a_username_the_action_refuses_is_a_command_error_and_creates_nothing(db):
+    with pytest.raises(CommandError, match="Invalid username"):
+        issue_token("no spaces allowed", "--create")
+
+    assert not User.objects.exists()
+    assert not ApiToken.objects.exists()
+
+
+def test_bootstrap_demo_records_the_admin_it_creates(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("bootstrap_demo", "--username", "demo", stdout=StringIO())
+
+    row = Activity.objects.get(event=events.USER_CREATED)
+    assert (row.target, row.via) == ("demo", "cli")
+    assert (row.after["is_superuser"], row.after["has_password"]) == (True, True)

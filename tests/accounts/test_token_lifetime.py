@@ -22,7 +22,8 @@ def tokens_api_with(raw):
 
 
 def short_lived(user, seconds=60):
-    return token_create(Ctx.cli(user), user=user, name="short", expires_at=timezone.now() + timedelta(seconds=seconds))
+    expires_at = timezone.now() + timedelta(seconds=seconds)
+    return token_create(Ctx.cli(user), user=user, name="short", expires_at=expires_at)
 
 
 def test_a_short_lived_token_cannot_make_a_token_without_expiry(owner):

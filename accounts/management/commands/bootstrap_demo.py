@@ -3,7 +3,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.actions import token_create
+from accounts.actions import token_create, user_create
 from accounts.models import User
 from audit.ctx import Ctx
 
@@ -19,7 +19,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username).first()
         if user is None:
             password = secrets.token_urlsafe(12)
-            user = User.objects.create_superuser(username, f"{username}@localhost", password)
+            user = user_create(Ctx.cli(), username=username, email=f"{username}@localhost", password=password,
+                               is_staff=True, is_superuser=True)
             settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
