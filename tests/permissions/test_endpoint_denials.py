@@ -280,3 +280,66 @@ def test_endpoint_refuses_anonymous_callers(path, method, db, owner, ctx_for):
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert "fraud" not in response.content.decode()
     assert _snapshot() == before
+
+
+# A NUL anywhere a caller can put one -------------------------------------------------------------
+
+NUL = "\x00"
+# What the denials above do not send: the routes open to every caller, and the root ACL's reads.
+UNDENIED_PARAMS = {"api/2.0/modelgate/tokens/create": {"name": "ci"},
+                   "api/2.0/modelgate/tokens/revoke": {"token_id": "1"}}
+UNDENIED_CALLS = [
+    *[Denial(method, path, UNDENIED_PARAMS.get(path, {}), "admin", (200, ""))
+      for path, method in sorted(TOKEN_ROUTES)],
+    Denial("GET", "api/2.0/permissions/registered-models/root", {}, "admin", (200, "")),
+    Denial("GET", "api/2.0/permissions/registered-models/root/permissionLevels", {}, "admin", (200, "")),
+]
+EVERY_CALL = [*DENIALS, *UNDENIED_CALLS]
+PATH_IDS_WITH_A_NUL = {"{uid}": "%00", "{mwid}": "%00", "/root": "/%00"}
+
+
+def with_a_nul(value):
+    """Every copy of `value` with a NUL added to one of its strings or keys, at any depth."""
+    if isinstance(value, str):
+        yield value + NUL
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield {**{k: v for k, v in value.items() if k != key}, key + NUL: item}
+            for changed in with_a_nul(item):
+                yield {**value, key: changed}
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            for changed in with_a_nul(item):
+                yield [*value[:i], changed, *value[i + 1:]]
+
+
+def nul_requests(call, refs):
+    """(path, params) of `call` with a NUL in each string field, in an unknown field, and in
+    each id its path carries."""
+    path, params = _fill(call.path, refs), _fill(call.params, refs)
+    yield from ((path, changed) for changed in with_a_nul(params))
+    if params or call.method == "GET":
+        # (A body that an endpoint taking none never reads cannot reach the database.)
+        yield path, {**params, "note": NUL}
+    for placeholder, with_nul in PATH_IDS_WITH_A_NUL.items():
+        if placeholder in call.path:
+            yield _fill(call.path.replace(placeholder, with_nul), refs), params
+
+
+def test_every_endpoint_is_in_the_nul_check():
+    assert owned_routes() <= {(_route_of(c.path), c.method) for c in EVERY_CALL}
+
+
+@pytest.mark.parametrize("call", EVERY_CALL, ids=[f"{c.method}-{c.path}" for c in EVERY_CALL])
+def test_a_nul_in_any_string_field_or_path_id_is_a_400_and_changes_nothing(call, fraud, admin_user, api_as):
+    # As a registry admin, so no permission check stops the request before its input is used.
+    api = api_as(admin_user, prefix="/")
+    before = _snapshot()
+    answers = []
+
+    for path, params in nul_requests(call, fraud.refs):
+        response = api.call(call.method, path, params)
+        answers.append((path, params, response.status_code, (response.json_body or {}).get("error_code")))
+
+    assert [a for a in answers if a[2:] != (400, "INVALID_PARAMETER_VALUE")] == []
+    assert _snapshot() == before
