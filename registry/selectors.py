@@ -5,9 +5,10 @@ prefetched, so a page of results costs a fixed number of queries whatever its si
 from django.db.models import Exists, OuterRef, Prefetch
 
 from accounts import policies as access
+from accounts.models import User
 from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
 
-from . import policies, search, validators
+from . import permissions, policies, search, validators
 from .models import ModelVersion, RegisteredModel, RegisteredModelAlias
 
 MAX_MODEL_RESULTS = 1000
@@ -144,3 +145,34 @@ def model_versions(viewer, name):
     """A model's live versions, newest first (its page in the UI)."""
     model = _readable_model(viewer, name)
     return list(_versions_for_rendering().filter(model=model).order_by("-version"))
+
+
+def model_access(viewer, name):
+    """Who holds which level on a model: its direct grants, the registry-wide ones, and for
+    every account they reach (grantees, their teams' members, registry admins) its effective
+    level and where it comes from. Readers see as much through the Databricks permissions API."""
+    model = _readable_model(viewer, name)
+    direct = permissions.model_grants(model)
+    registry_wide = permissions.root_grants()
+    reached, through = {}, {}
+    for grants, where in ((direct, "this model"), (registry_wide, "registry-wide")):
+        for grant in grants:
+            if isinstance(grant.principal, User):
+                members, source = [grant.principal], where
+            else:
+                members, source = grant.principal.user_set.all(), f"team {grant.principal.name}, {where}"
+            for user in members:
+                reached[user.pk] = user
+                through.setdefault(user.pk, []).append(f"{grant.level} ({source})")
+    for user in User.objects.filter(is_superuser=True):
+        reached[user.pk] = user
+        through.setdefault(user.pk, []).append("registry admin")
+    effective = sorted(
+        ({"user": user, "level": access.effective_level(user, model), "through": through[user.pk]}
+         for user in reached.values() if user.is_active),
+        key=lambda row: (-row["level"], row["user"].username),
+    )
+    return {
+        "model": model, "direct": direct, "registry_wide": registry_wide,
+        "effective": effective, "default_level": access.default_level(),
+    }
