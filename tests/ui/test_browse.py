@@ -103,6 +103,17 @@ def test_a_model_you_cannot_read_is_not_found(live_server, sign_in, registry_wit
 def test_the_list_is_readable_on_a_phone(live_server, sign_in, registry_with_models, screenshot):
     page = sign_in("parker", "parker-pw-123", viewport=NARROW)
     assert page.locator("td.name > a", has_text="fraud").is_visible()
-    # No sideways scrolling of the page itself: wide tables scroll inside their frame.
+    # No sideways scrolling, of the page or inside the table: each model is a card whose
+    # cells are labelled with their column's name, all within the screen.
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    row = page.locator("tbody tr", has=page.locator("td.name > a", has_text="fraud"))
+    for label in ("Latest version", "Staging", "Production", "Aliases", "Owner", "Last modified", "Tags"):
+        cell = row.locator(f'td[data-label="{label}"]')
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= NARROW["width"], label
+        assert cell.evaluate("td => getComputedStyle(td, '::before').content") == f'"{label}"'
+    assert "Version 2" in row.locator('td[data-label="Production"]').inner_text()
+    # Still a table to assistive technology.
+    assert page.get_by_role("table").get_by_role("row").count() == 3
+    assert page.get_by_role("columnheader", name="Production").count() == 1
     screenshot(page, "models-list-narrow")
