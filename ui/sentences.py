@@ -111,12 +111,11 @@ def _policy(row, before, after, what):
 
 
 def _webhook_name(row, before, after):
-    hook = after or before
-    label = hook.get("name") or hook.get("url") or hook.get("jenkins_job") or ""
-    ident = row.target or hook.get("id") or ""
-    if label and ident:
-        return f"webhook {label} ({ident})"
-    return f"webhook {label or ident}".rstrip()
+    """A webhook by its name and id; never its URL or Jenkins job (for readers the export
+    redacts those: a URL may carry credentials or name internal hosts)."""
+    name = (after or before).get("name") or ""
+    ident = row.target or (after or before).get("id") or ""
+    return f"webhook {name} ({ident})" if name and ident else f"webhook {name or ident}".rstrip()
 
 
 def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read top to bottom
@@ -172,7 +171,10 @@ def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read t
         return f"revoked API token {before.get('name') or target}" + (f" of {owner}" if owner else "")
     # Transition and alias requests.
     if e == events.TRANSITION_REQUEST_CREATED:
-        return _with_comment(f"requested {_target(row, after)}", row.comment)
+        target = _target(row, after)
+        if target.startswith("@"):
+            return _with_comment(f"asked to point {target} at version {row.version}", row.comment)
+        return _with_comment(f"requested {target}", row.comment)
     if e == events.TRANSITION_REQUEST_REVIEWED:
         count = _approvals(after)
         sentence = f"approved {_request_kind(_target(row, after))}" + (f" ({count})" if count else "")
@@ -213,8 +215,9 @@ def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read t
     if e == events.WEBHOOK_DELETED:
         return f"deleted {_webhook_name(row, before, after)}"
     if e == events.WEBHOOK_TESTED:
+        # The status code, not the error text: an error names the host (redacted for readers).
         code = after.get("status_code")
-        outcome = after.get("error") or (f"HTTP {code}" if code else "")
+        outcome = f"HTTP {code}" if code else ("failed" if after.get("error") else "")
         return f"sent a test event to webhook {target}" + (f" ({outcome})" if outcome else "")
     if e == events.WEBHOOK_DISABLED:
         return _with_comment(f"disabled {_webhook_name(row, before, after)}", (row.comment or "").removeprefix("Disabled: ").rstrip("."))

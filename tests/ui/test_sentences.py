@@ -148,7 +148,7 @@ def test_rejections_cancellations_closings_and_alias_requests_read_as_sentences(
         "marygrace rejected a transition to Staging: needs more data",
         "parker requested Production",
         "parker cancelled the request for Production",
-        "parker requested @champion",
+        "parker asked to point @champion at version 1",
         "marygrace approved a move of alias @champion (@champion set to version 1)",
         "parker requested Staging",
         "parker moved version 2 to Archived",
@@ -196,3 +196,16 @@ def test_an_unknown_event_or_an_odd_shape_still_reads_plainly():
     assert describe(odd) == "marygrace recorded transition_request.approved (Production)"
     odd_types = Activity(event=events.ALIAS_MOVED, actor="parker", before=["x"], after="y", target="champion", version=3)
     assert describe(odd_types) == "parker moved alias @champion to version 3"
+
+
+def test_webhook_sentences_never_show_where_the_webhook_sends():
+    # Readers' exports redact a webhook's URL, Jenkins job and errors (they may carry credentials
+    # or name internal hosts); the sentences, which readers see too, leave them out.
+    created = Activity(event=events.WEBHOOK_CREATED, actor="olivia", target="7", after={
+        "id": "7", "name": "", "url": "https://bot:s3cret@jenkins.internal/hook", "jenkins_job": "deploy-fraud",
+    })
+    assert describe(created) == "olivia created webhook 7"
+    tested = Activity(event=events.WEBHOOK_TESTED, actor="olivia", target="7", after={
+        "status_code": None, "error": "connection refused by jenkins.internal:8080",
+    })
+    assert describe(tested) == "olivia sent a test event to webhook 7 (failed)"
