@@ -10,5 +10,6 @@ urlpatterns = [
     path("signout/", views.sign_out, name="signout"),
     path("models/", views.models_list, name="models"),
     path("models/<str:name>/", views.model_detail, name="model"),
+    path("models/<str:name>/compare/", views.compare, name="compare"),
     path("models/<str:name>/versions/<int:version>/", views.version_detail, name="version"),
 ]

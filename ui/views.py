@@ -1,6 +1,8 @@
 """The pages. Views are thin: read through selectors, write through actions with
 `via="ui"`, and turn a refusal into a message on the page, never a bare 403 or 500."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -142,13 +144,18 @@ def models_list(request):
     }, status=status)
 
 
+def _aliases_by_version(model):
+    aliases = {}
+    for row in model.aliases.all():
+        aliases.setdefault(row.version_id, []).append(row.alias)
+    return aliases
+
+
 @login_required
 def model_detail(request, name):
     model = found(registry_selectors.model_get, request.user, name)
     versions = found(registry_selectors.model_versions, request.user, name)
-    aliases_by_version = {}
-    for row in model.aliases.all():
-        aliases_by_version.setdefault(row.version_id, []).append(row.alias)
+    aliases_by_version = _aliases_by_version(model)
     return render(request, "ui/model.html", {
         "nav": "models",
         "model": model,
@@ -157,6 +164,54 @@ def model_detail(request, name):
             {**version_link(mv), "aliases": aliases_by_version.get(mv.pk, [])} for mv in versions
         ],
     })
+
+
+def _comparison(left, right, aliases_by_version):
+    """Two versions side by side: which facts differ, and every tag of either, key by key."""
+    def facts(mv):
+        return {
+            "source": mv.source, "run": (mv.run_id, mv.run_link), "description": mv.description,
+            "stage": mv.current_stage, "aliases": sorted(aliases_by_version.get(mv.pk, [])),
+            "created_by": mv.created_by_id, "created_at": mv.created_at,
+        }
+
+    a, b = facts(left), facts(right)
+    tags_a = {t.key: t.value for t in left.tags.all()}
+    tags_b = {t.key: t.value for t in right.tags.all()}
+    return {
+        "differs": {fact: a[fact] != b[fact] for fact in a},
+        "aliases": (a["aliases"], b["aliases"]),
+        "tags": [
+            {"key": key, "a": tags_a.get(key), "b": tags_b.get(key), "differs": tags_a.get(key) != tags_b.get(key)}
+            for key in sorted(tags_a.keys() | tags_b.keys())
+        ],
+    }
+
+
+@login_required
+def compare(request, name):
+    model = found(registry_selectors.model_get, request.user, name)
+    versions = found(registry_selectors.model_versions, request.user, name)
+    picked, status = [], 200
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if a and b:
+        try:
+            picked = [registry_selectors.version_get(request.user, name, number) for number in (a, b)]
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+            status = 404 if isinstance(exc, ResourceDoesNotExist) else 400
+    elif request.GET:
+        messages.error(request, "Pick two versions to compare.")
+        status = 400
+    return render(request, "ui/compare.html", {
+        "nav": "models",
+        "model": model,
+        "model_url": model_url(name),
+        "versions": [version_link(mv) for mv in versions],
+        "picked": [version_link(mv) for mv in picked],
+        "comparison": _comparison(*picked, _aliases_by_version(model)) if picked else None,
+        "swap_url": f"?{urlencode({'a': b, 'b': a})}",
+    }, status=status)
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Small pieces every page shows the same way: times, stages, people."""
 
 from datetime import timezone as dt_timezone
+from urllib.parse import urlsplit
 
 from django import template
 from django.utils import timezone
@@ -34,3 +35,15 @@ def stage_badge(stage):
 @register.filter
 def username(user):
     return getattr(user, "username", None) or "—"
+
+
+@register.filter
+def web_address(url):
+    """`url` when it is an http(s) address, else "": what a page may put in an href that came
+    from a client (a javascript: URL would run in the reader's session)."""
+    url = (url or "").strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:  # not a URL urlsplit can read (a broken IPv6 host)
+        return ""
+    return url if scheme in ("http", "https") else ""
