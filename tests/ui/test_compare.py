@@ -31,7 +31,7 @@ def row(page, heading):
 
 def test_two_versions_side_by_side_with_their_differences_marked(live_server, sign_in, fraud, screenshot):
     page = sign_in("owner", "owner-pw-123")
-    page.goto(f"{live_server.url}/models/fraud/")
+    page.goto(f"{live_server.url}/models/fraud/compare/")
     page.get_by_label("Compare version").select_option("1")
     page.get_by_label("with version").select_option("2")
     page.get_by_role("button", name="Compare").click()
