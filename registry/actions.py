@@ -11,9 +11,11 @@ from accounts.levels import Level
 from audit import events
 from audit.activity import record
 from audit.errors import ResourceAlreadyExists, ResourceDoesNotExist, model_not_found, version_not_found
+from audit.timestamps import to_millis
 
 from . import permissions, policies, transitions, validators
 from .models import (
+    ModelTombstone,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,
@@ -35,6 +37,17 @@ def _live_version(model, number):
     return version
 
 
+def _take_deleted_name(ctx, name):
+    """If `name` was a deleted model's, check ctx may take it and remove its tombstone; what
+    was removed, for the activity (None when the name was never deleted)."""
+    tombstone = ModelTombstone.objects.select_for_update().filter(name=name).first()
+    if tombstone is None:
+        return None
+    policies.require_may_take_deleted_name(ctx, tombstone)
+    tombstone.delete()
+    return {"uid": tombstone.uid, "deleted_at": to_millis(tombstone.deleted_at)}
+
+
 def _touch(*objects):
     now = timezone.now()
     for obj in objects:
@@ -51,6 +64,7 @@ def model_create(ctx, *, name, description="", tags=None):
         policies.require_create_model(ctx)
         if RegisteredModel.objects.filter(name=name).exists():
             raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.")
+        tombstone = _take_deleted_name(ctx, name)
         try:
             with transaction.atomic():
                 model = RegisteredModel.objects.create(
@@ -67,6 +81,7 @@ def model_create(ctx, *, name, description="", tags=None):
             assign_perm(Level.CAN_MANAGE.codename, ctx.user, model)
         record(
             ctx, event=events.MODEL_CREATED, model=model,
+            before=None if tombstone is None else {"tombstone": tombstone},
             after={
                 "name": name, "description": model.description, "tags": tag_map,
                 "owner": getattr(ctx.user, "username", None),
@@ -100,6 +115,7 @@ def model_rename(ctx, *, name, new_name):
         policies.require_level(ctx, model, Level.CAN_MANAGE, "renaming")
         if new_name != name and RegisteredModel.objects.filter(name=new_name).exists():
             raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")
+        tombstone = _take_deleted_name(ctx, new_name) if new_name != name else None
         model.name = new_name
         model.updated_at = timezone.now()
         try:
@@ -111,19 +127,27 @@ def model_rename(ctx, *, name, new_name):
             ) from None
         record(
             ctx, event=events.MODEL_RENAMED, model=model,
-            before={"name": name}, after={"name": new_name},
+            before={"name": name, **({"tombstone": tombstone} if tombstone else {})},
+            after={"name": new_name},
         )
     return model
 
 
 def model_delete(ctx, *, name):
-    """Delete a registered model with all its versions, tags and aliases (MLflow semantics:
-    the name is free again, and a new model of that name starts at version 1)."""
+    """Delete a registered model with all its versions, tags and aliases. A new model of that
+    name starts at version 1 (MLflow semantics), but only its managers (as they are now) or a
+    registry admin may create it: the name is kept as a tombstone."""
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_level(ctx, model, Level.CAN_MANAGE, "deleting")
         versions = list(model.versions.live().values_list("version", flat=True))
         snapshot = {"name": model.name, "uid": model.uid, "versions": versions}
+        users, teams = permissions.managers(model)
+        tombstone, _ = ModelTombstone.objects.update_or_create(
+            name=model.name, defaults={"uid": model.uid, "deleted_at": timezone.now()}
+        )
+        tombstone.managers.set(users)
+        tombstone.manager_teams.set(teams)
         record(ctx, event=events.MODEL_DELETED, model=model, before=snapshot)
         # Object grants hang off a generic key, so they do not cascade by themselves.
         permissions.forget_model(model)

@@ -128,3 +128,21 @@ class RegisteredModelAlias(models.Model):
 
     def __str__(self):
         return f"{self.model.name}@{self.alias}"
+
+
+class ModelTombstone(models.Model):
+    """The name of a deleted registered model. Consumers may still load `models:/<name>@...`,
+    so only who managed the model when it was deleted (these users, members of these teams)
+    or a registry admin may take the name again; doing so removes the tombstone."""
+
+    name = models.CharField(max_length=256, unique=True)
+    uid = models.CharField(max_length=32)  # the deleted model's
+    deleted_at = models.DateTimeField(default=timezone.now)
+    managers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    manager_teams = models.ManyToManyField("auth.Group", blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} (deleted)"

@@ -113,6 +113,15 @@ def root_grants():
     return grants
 
 
+def managers(model):
+    """(users, teams) holding CAN_MANAGE on `model`, directly or registry-wide."""
+    grants = [g for g in model_grants(model) + root_grants() if g.level == Level.CAN_MANAGE.name]
+    return (
+        [g.principal for g in grants if isinstance(g.principal, User)],
+        [g.principal for g in grants if isinstance(g.principal, Group)],
+    )
+
+
 def lock_root():
     """Serialise registry-wide changes: lock the level permission rows themselves."""
     list(_permissions([*_level_codenames(), CREATE_MODELS_CODENAME]).select_for_update())

@@ -84,7 +84,27 @@ def require_create_model(ctx):
         )
 
 
+def is_registry_admin(user):
+    """Registry admins are active superusers; the system (no user) acts as one."""
+    return user is None or (user.is_active and user.is_superuser)
+
+
 def require_registry_admin(ctx, doing):
-    user = ctx.user
-    if user is not None and not (user.is_active and user.is_superuser):
+    if not is_registry_admin(ctx.user):
         raise PermissionDenied(f"Permission denied: {doing} requires a registry admin.")
+
+
+def require_may_take_deleted_name(ctx, tombstone):
+    """Taking a deleted model's name (creating or renaming onto it) needs CAN_MANAGE on the
+    deleted model as it was when deleted, or a registry admin: whoever takes the name serves
+    every consumer still loading `models:/<name>@...`."""
+    user = ctx.user
+    if is_registry_admin(user):
+        return
+    if tombstone.managers.filter(pk=user.pk).exists() or tombstone.manager_teams.filter(user=user).exists():
+        return
+    raise PermissionDenied(
+        f"Permission denied: a registered model named '{tombstone.name}' was deleted; taking its "
+        "name again requires CAN_MANAGE on the deleted model (held when it was deleted) or a "
+        "registry admin, so nobody else can serve what its consumers load."
+    )

@@ -6,6 +6,7 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from accounts.models import User
 from audit.models import Activity, ActivityHead
 from registry.models import (
+    ModelTombstone,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,
@@ -14,7 +15,7 @@ from registry.models import (
 )
 from webhooks.models import Delivery
 
-# Every table a registry action may write: the registry's own, the grants that model creation
+# Every table a registry action may write: the registry's own (deleted names included), the grants that model creation
 # and permission changes write, and the webhook outbox that record() hands each activity to.
 REGISTRY_TABLES = (
     RegisteredModel,
@@ -22,6 +23,9 @@ REGISTRY_TABLES = (
     RegisteredModelTag,
     ModelVersionTag,
     RegisteredModelAlias,
+    ModelTombstone,
+    ModelTombstone.managers.through,
+    ModelTombstone.manager_teams.through,
     Activity,
     ActivityHead,
     UserObjectPermission,

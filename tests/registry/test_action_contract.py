@@ -32,6 +32,12 @@ CASES = [
         lambda ctx, world: actions.model_create(ctx, name="fraud"),
     ),
     Case(
+        # `legacy` was deleted by its owner: re-creating it removes its tombstone.
+        "model_create", events.MODEL_CREATED,
+        lambda ctx, world: actions.model_create(ctx, name="legacy"),
+        lambda ctx, world: actions.model_create(ctx, name="legacy", tags=[{"key": " padded"}]),
+    ),
+    Case(
         "model_update", events.MODEL_UPDATED,
         lambda ctx, world: actions.model_update(ctx, name="fraud", description="new"),
         lambda ctx, world: actions.model_update(ctx, name="nope", description="new"),
@@ -136,7 +142,8 @@ CASES = [
 
 @pytest.fixture
 def world(owner_ctx, ctx_for, admin_user, reviewer):
-    """fraud (tag team), v1 in Production with tag `validated` and alias `champion`, v2; and a
+    """fraud (tag team), v1 in Production with tag `validated` and alias `champion`, v2; the
+    deleted model `legacy`; and a
     registry-wide webhook subscribed to every event of the cases, so each activity makes a
     delivery."""
     model = actions.model_create(owner_ctx, name="fraud", tags=[{"key": "team", "value": "risk"}])
@@ -147,6 +154,8 @@ def world(owner_ctx, ctx_for, admin_user, reviewer):
     actions.version_create(owner_ctx, name="fraud", source="s3://bucket/fraud/2")
     actions.version_transition(owner_ctx, name="fraud", version="1", stage="Production")
     actions.alias_set(owner_ctx, name="fraud", alias="champion", version="1")
+    actions.model_create(owner_ctx, name="legacy")
+    actions.model_delete(owner_ctx, name="legacy")
     webhook_create(
         ctx_for(admin_user), flavor="modelgate", events=sorted({case.event for case in CASES}),
         url="https://hooks.example.com/modelgate",
