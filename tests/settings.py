@@ -14,3 +14,8 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("MODELGATE_TEST_DB", "tes
 # WhiteNoise would index every static file whenever a test client builds its middleware
 # (about 0.1 s a test); with autorefresh it looks files up per request instead.
 WHITENOISE_AUTOREFRESH = True
+# The shared cache (sign-in counters, the Basic-auth memo) gets a prefix of its own per test
+# run, inherited by the servers and workers the tests start, so runs never see each other's
+# counters; tests/conftest.py forgets the sign-in counters between tests.
+os.environ.setdefault("MODELGATE_TEST_CACHE_PREFIX", f"modelgate-test-{os.getpid()}")
+CACHES["default"]["KEY_PREFIX"] = os.environ["MODELGATE_TEST_CACHE_PREFIX"]  # noqa: F405
