@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import policies as access
 from accounts.levels import Level
 from audit import events as ev
 from audit.activity import record
@@ -16,7 +17,7 @@ from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_
 from registry import policies as registry_policies
 from registry.models import RegisteredModel
 
-from . import attempts, crypto, payloads, transport
+from . import attempts, crypto, payloads, selectors, transport
 from .enqueue import kick
 from .models import Delivery, Webhook
 
@@ -62,7 +63,9 @@ def _validate_events(flavor, events, model):
     return sorted(set(events), key=events.index)
 
 
-def _validate_url(url):
+def _validate_url(ctx, url):
+    """A URL webhooks may use. An address in an allowlisted internal network is only for
+    registry admins; a host name is checked against what it resolves to at every connect."""
     if not url:
         raise InvalidParameterValue("A webhook needs a url.")
     if len(url) > 2000:
@@ -75,7 +78,7 @@ def _validate_url(url):
         except ValueError:
             literal = None  # a name: checked against its address at every connect
         if literal is not None:
-            transport.check_address(str(literal))
+            transport.check_address(str(literal), allow_internal=access.is_registry_admin(ctx.user))
     except ValueError as exc:  # urlsplit's: a malformed IPv6 host, a port that is not a number
         raise InvalidParameterValue(f"Invalid webhook URL {url!r}: {exc!r}") from None  # MLflow's words
     except transport.DestinationRefused as exc:
@@ -154,7 +157,8 @@ def webhook_create(
         webhook = Webhook(
             flavor=flavor, target=target, name=name or "", description=description or "", model=model,
             events=_validate_events(flavor, events, model), status=_validate_status(status),
-            url=_validate_url(url), enable_ssl_verification=bool(enable_ssl_verification),
+            url=_validate_url(ctx, url), destination_set_by_admin=access.is_registry_admin(ctx.user),
+            enable_ssl_verification=bool(enable_ssl_verification),
             secret_encrypted=crypto.encrypt(_validate_secret(secret)), authorization_encrypted=crypto.encrypt(authorization),
             created_by=ctx.user,
         )
@@ -196,10 +200,15 @@ def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
         if "events" in changes and changes["events"] is not None:
             webhook.events = _validate_events(webhook.flavor, changes["events"], webhook.model)
         if changes.get("url") is not None:
-            url = _validate_url(changes["url"])
+            url = _validate_url(ctx, changes["url"])
             if transport.origin(url) != transport.origin(webhook.url):
                 dropped = _drop_credentials(webhook, changes)
                 comment = _dropped_comment(dropped) if dropped else ""
+            # Internal networks stay reachable only while a registry admin gave the URL last.
+            if access.is_registry_admin(ctx.user):
+                webhook.destination_set_by_admin = True
+            elif url != webhook.url:
+                webhook.destination_set_by_admin = False
             webhook.url = url
         if changes.get("secret") is not None:
             webhook.secret_encrypted = crypto.encrypt(_validate_secret(changes["secret"]))
@@ -269,10 +278,13 @@ def webhook_test(ctx, *, webhook_id, event="", flavor=None):
         delivery.finished_at = timezone.now()
         delivery.last_error = "" if result.ok else (result.error or f"HTTP {result.status_code}")
         delivery.save(update_fields=["status", "finished_at", "last_error"])
+        # The activity log is read by everyone who can read the model: an internal
+        # destination's error is kept to the one message others see.
+        _, error, _ = selectors.outcome_for_everyone(internal=result.internal, body="", error=result.error)
         record(
             ctx, event=ev.WEBHOOK_TESTED, model=webhook.model, target=webhook.id,
             after={"event": event, "delivery_id": delivery.pk, "status_code": result.status_code,
-                   "error": result.error or None},
+                   "error": error or None},
         )
     return delivery, result
 

@@ -3,11 +3,29 @@ webhook, status and event, and redelivery through the same action as the API."""
 
 from django.contrib import admin, messages
 
+from accounts import policies as access
 from audit.ctx import VIA_ADMIN, Ctx
 from audit.errors import RegistryError
 
 from . import actions, selectors
 from .models import Attempt, Delivery, Webhook
+
+
+class InternalOutcomesHidden:
+    """For others than registry admins, the answer fields of an internal destination are shown
+    as anyone may see them (selectors.outcome_for_everyone): each field in `hidden_as` is
+    replaced by its display method."""
+
+    hidden_as = {}
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if access.is_registry_admin(request.user):
+            return fields
+        return [self.hidden_as.get(name, name) for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)  # every field here is read-only
 
 
 class ReadOnly:
@@ -41,15 +59,34 @@ class WebhookAdmin(ReadOnly, admin.ModelAdmin):
         return selectors.logged_webhooks(request.user)
 
 
-class AttemptInline(ReadOnly, admin.TabularInline):
+class AttemptInline(InternalOutcomesHidden, ReadOnly, admin.TabularInline):
     model = Attempt
     extra = 0
     fields = ["number", "started_at", "status_code", "latency_ms", "error", "response_excerpt"]
     readonly_fields = fields
+    hidden_as = {"latency_ms": "latency_shown", "error": "error_shown", "response_excerpt": "response_excerpt_shown"}
+
+    def _shown(self, attempt):
+        return selectors.outcome_for_everyone(
+            internal=attempt.internal_destination, body=attempt.response_excerpt, error=attempt.error,
+            latency_ms=attempt.latency_ms,
+        )
+
+    @admin.display(description="latency ms")
+    def latency_shown(self, attempt):
+        return self._shown(attempt)[2]
+
+    @admin.display(description="error")
+    def error_shown(self, attempt):
+        return self._shown(attempt)[1]
+
+    @admin.display(description="response excerpt")
+    def response_excerpt_shown(self, attempt):
+        return self._shown(attempt)[0]
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
+class DeliveryAdmin(InternalOutcomesHidden, ReadOnly, admin.ModelAdmin):
     list_display = ["id", "webhook", "event", "activity_seq", "status", "attempts", "next_attempt_at", "created_at",
                     "jenkins_result"]
     list_filter = ["status", "event", "is_test", "webhook"]
@@ -61,9 +98,14 @@ class DeliveryAdmin(ReadOnly, admin.ModelAdmin):
     readonly_fields = fields
     inlines = [AttemptInline]
     actions = ["redeliver"]
+    hidden_as = {"last_error": "last_error_shown"}
 
     def get_queryset(self, request):
         return selectors.deliveries(request.user)
+
+    @admin.display(description="last error")
+    def last_error_shown(self, obj):
+        return selectors.outcome_for_everyone(internal=obj.internal_destination, body="", error=obj.last_error)[1]
 
     @admin.display(description="payload")
     def payload_text(self, obj):

@@ -151,6 +151,12 @@ def delete_registry_webhook(request):
     return Response({})
 
 
+def _test_outcome(request, result):
+    """The test's answer as the caller may see it (selectors.outcome_for): (body, error)."""
+    body, error, _ = selectors.outcome_for(request.user, internal=result.internal, body=result.body, error=result.error)
+    return body, error
+
+
 @msg.doc(RegistryWebhookTest, DATABRICKS)
 @api_view(["POST"])
 def test_registry_webhook(request):
@@ -158,7 +164,8 @@ def test_registry_webhook(request):
     delivery, result = actions.webhook_test(
         Ctx.from_request(request), webhook_id=data["id"], event=data["event"], flavor=Webhook.DATABRICKS
     )
-    outcome = {"status_code": result.status_code or 0, "body": result.body or result.error}
+    body, error = _test_outcome(request, result)
+    outcome = {"status_code": result.status_code or 0, "body": body or error}
     # SDK >= 0.58 reads the top level, older ones `webhook`: serve both.
     return Response({**outcome, "webhook": dict(outcome), "delivery_id": delivery.pk})
 
@@ -260,14 +267,15 @@ def mlflow_webhook(request, webhook_id):
 def test_mlflow_webhook(request, webhook_id):
     data = msg.parse(request, MlflowTest)
     event = _mlflow_event_names([data["event"]])[0] if data.get("event") else ""
-    delivery, result = actions.webhook_test(
+    _, result = actions.webhook_test(
         Ctx.from_request(request), webhook_id=webhook_id, event=event, flavor=Webhook.MLFLOW
     )
+    body, error = _test_outcome(request, result)
     return Response({"result": {
         "success": result.ok,
         "response_status": result.status_code,
-        "response_body": result.body,
-        "error_message": result.error or None,
+        "response_body": body,
+        "error_message": error or None,
     }})
 
 
@@ -360,26 +368,36 @@ class Redeliver(serializers.Serializer):
     delivery_id = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-def delivery_json(delivery, *, attempts=None):
+def delivery_json(delivery, viewer, *, attempts=None):
+    """A delivery from selectors.deliveries as `viewer` may see it: errors and answers of an
+    internal destination only for registry admins (selectors.outcome_for)."""
+    _, last_error, _ = selectors.outcome_for(
+        viewer, internal=delivery.internal_destination, body="", error=delivery.last_error
+    )
     body = {
         "id": delivery.id, "webhook_id": delivery.webhook_id, "event": delivery.event,
         "event_id": delivery.event_id, "activity_seq": delivery.activity_seq, "status": delivery.status,
         "is_test": delivery.is_test, "attempts": delivery.attempts,
         "next_attempt_time": to_millis(delivery.next_attempt_at) if delivery.status == "PENDING" else None,
         "creation_time": to_millis(delivery.created_at), "finish_time": to_millis(delivery.finished_at),
-        "last_error": delivery.last_error,
+        "last_error": last_error,
     }
     if delivery.jenkins_queue_url:
         body["jenkins"] = {"queue_url": delivery.jenkins_queue_url, "build_url": delivery.jenkins_build_url,
                            "build_number": delivery.jenkins_build_number, "result": delivery.jenkins_result}
     if attempts is not None:
         body["payload"] = bytes(delivery.payload).decode()
-        body["attempt_log"] = [
-            {"number": a.number, "time": to_millis(a.started_at), "status_code": a.status_code,
-             "latency_ms": a.latency_ms, "response_excerpt": a.response_excerpt, "error": a.error}
-            for a in attempts
-        ]
+        body["attempt_log"] = [attempt_json(a, viewer) for a in attempts]
     return body
+
+
+def attempt_json(attempt, viewer):
+    excerpt, error, latency = selectors.outcome_for(
+        viewer, internal=attempt.internal_destination, body=attempt.response_excerpt, error=attempt.error,
+        latency_ms=attempt.latency_ms,
+    )
+    return {"number": attempt.number, "time": to_millis(attempt.started_at), "status_code": attempt.status_code,
+            "latency_ms": latency, "response_excerpt": excerpt, "error": error}
 
 
 @msg.doc(DeliveryList, MODELGATE, method="GET")
@@ -388,7 +406,7 @@ def list_deliveries(request):
     data = msg.parse(request, DeliveryList)
     qs = selectors.deliveries(request.user, webhook_id=data["webhook_id"], status=data["status"], event=data["event"])
     rows, token = page(qs, data["max_results"], data["page_token"], limit=1000)
-    return Response(page_json("deliveries", rows, token, delivery_json))
+    return Response(page_json("deliveries", rows, token, lambda d: delivery_json(d, request.user)))
 
 
 @msg.doc(DeliveryRef, MODELGATE, method="GET")
@@ -396,7 +414,7 @@ def list_deliveries(request):
 def get_delivery(request):
     data = msg.parse(request, DeliveryRef)
     delivery = selectors.delivery_get(request.user, data["id"])
-    return Response({"delivery": delivery_json(delivery, attempts=list(delivery.attempt_log.all()))})
+    return Response({"delivery": delivery_json(delivery, request.user, attempts=list(delivery.attempt_log.all()))})
 
 
 @msg.doc(Redeliver, MODELGATE)

@@ -14,7 +14,10 @@ def send(delivery):
     if webhook.target == Webhook.JENKINS:
         return jenkins.trigger(webhook, delivery, body)
     headers = transport.signed_headers(webhook, delivery.event_id, body)
-    return transport.send("POST", webhook.url, headers=headers, data=body, verify=webhook.enable_ssl_verification)
+    return transport.send(
+        "POST", webhook.url, headers=headers, data=body, verify=webhook.enable_ssl_verification,
+        http=transport.session_for(webhook),
+    )
 
 
 def log(delivery, result):
@@ -22,4 +25,5 @@ def log(delivery, result):
     return Attempt.objects.create(
         delivery=delivery, number=delivery.attempt_log.count() + 1, status_code=result.status_code,
         latency_ms=result.latency_ms, response_excerpt=result.body[:4096], error=result.error,
+        internal_destination=result.internal,
     )

@@ -21,7 +21,7 @@ def job_url(webhook):
 
 
 def _session(webhook):
-    http = transport.session()
+    http = transport.session_for(webhook)
     http.auth = (webhook.jenkins_user, webhook.jenkins_token) if webhook.jenkins_user else None
     return http
 

@@ -48,6 +48,9 @@ class Webhook(models.Model):
     status = models.CharField(max_length=10, choices=STATUSES, default=ACTIVE)
     url = models.URLField(max_length=2000, blank=True, default="")
     enable_ssl_verification = models.BooleanField(default=True)
+    # Set only when a registry admin created the webhook or last gave its URL: then (and only
+    # then) its deliveries may reach internal networks MODELGATE_WEBHOOK_ALLOWED_NETWORKS lets in.
+    destination_set_by_admin = models.BooleanField(default=False)
     secret_encrypted = models.TextField(blank=True, default="")
     authorization_encrypted = models.TextField(blank=True, default="")
     # Jenkins target: base URL in `url`, the job path (folders with '/'), a user and either an
@@ -129,6 +132,8 @@ class Attempt(models.Model):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     response_excerpt = models.TextField(blank=True, default="")
     error = models.TextField(blank=True, default="")
+    # Sent to an allowlisted internal network: only registry admins see its answer and error.
+    internal_destination = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["delivery", "number"]

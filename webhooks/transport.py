@@ -1,8 +1,10 @@
 """Sending one HTTP request to a webhook target, safely: http(s) only, no redirects followed,
-connect and read timeouts, a capped response, and the destination address checked before and
-again when the socket connects (so DNS rebinding cannot slip past a check made earlier)
-against loopback, private, link-local, metadata and other non-public ranges, unless inside an
-allowlisted network (MODELGATE_WEBHOOK_ALLOWED_NETWORKS)."""
+connect and read timeouts, a capped response, and the destination's addresses checked when the
+socket connects (resolved once; the connection goes to a checked address, so DNS rebinding
+cannot slip past the check) against loopback, private, link-local, metadata and other
+non-public ranges. Internal networks an operator allowlisted (MODELGATE_WEBHOOK_ALLOWED_NETWORKS)
+are reachable only by a session made with allow_internal=True: webhooks whose destination a
+registry admin set. A Result says whether the request reached such an internal address."""
 
 import base64
 import hashlib
@@ -11,6 +13,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlsplit
 
 import requests
@@ -18,6 +21,7 @@ from django.conf import settings
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError
 
 USER_AGENT = "Modelgate-Webhooks/1"
 
@@ -36,18 +40,24 @@ def allowed_networks():
     return networks
 
 
-def check_address(ip_text):
+def check_address(ip_text, *, allow_internal):
+    """Raise DestinationRefused unless webhooks may reach this address: a public one, or with
+    allow_internal one inside an allowlisted network. Returns whether it is such an internal one."""
     ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
     if getattr(ip, "ipv4_mapped", None):
         ip = ip.ipv4_mapped
-    if any(ip in net for net in allowed_networks()):
-        return
-    if not ip.is_global or ip.is_multicast:
+    if ip.is_global and not ip.is_multicast:
+        return False
+    if allow_internal and any(ip in net for net in allowed_networks()):
+        return True
+    why = f"destination {ip} is not a public address (loopback, private, link-local, metadata or reserved)"
+    if allow_internal:
         raise DestinationRefused(
-            f"destination {ip} is not a public address (loopback, private, link-local, metadata "
-            "or reserved); allow its network in MODELGATE_WEBHOOK_ALLOWED_NETWORKS if it is an "
-            "internal service such as Jenkins"
+            f"{why}; allow its network in MODELGATE_WEBHOOK_ALLOWED_NETWORKS if it is an internal service such as Jenkins"
         )
+    raise DestinationRefused(
+        f"{why}; only a registry admin may point a webhook at an internal network (MODELGATE_WEBHOOK_ALLOWED_NETWORKS)"
+    )
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -73,25 +83,50 @@ def check_url(url):
         raise DestinationRefused("the URL has no host")
 
 
+class Guard:
+    """One session's SSRF guard: whether its requests may reach allowlisted internal networks,
+    and whether one did (its answer is then not for everyone's eyes: selectors.outcome_for)."""
+
+    def __init__(self, allow_internal):
+        self.allow_internal = allow_internal
+        self.reached_internal = False
+
+    def check(self, ip_text):
+        if check_address(ip_text, allow_internal=self.allow_internal):
+            self.reached_internal = True
+
+
 class _GuardedConnectionMixin:
+    def __init__(self, *args, guard, **kwargs):
+        self.guard = guard
+        super().__init__(*args, **kwargs)
+
     def _new_conn(self):
-        # Check what the name resolves to before connecting: otherwise a refused destination
-        # still gets a TCP connection, and whether it answers (refused vs timeout) shows in
-        # the delivery log, a port scanner for internal hosts. The peer is checked again once
-        # connected, in case the name resolved differently in between (DNS rebinding).
+        # Resolve once, check every address, then connect to a checked address, not to the
+        # name again: a name that answers differently the second time (DNS rebinding) cannot
+        # take the connection elsewhere, and a refused destination never gets a TCP
+        # connection, so whether it answers (refused vs timeout) cannot map internal ports.
         try:
             resolved = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
-        except OSError:
-            resolved = []  # let the connect below fail with urllib3's own resolution error
-        for *_, sockaddr in resolved:
-            check_address(sockaddr[0])
-        sock = super()._new_conn()
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc
+        addresses = list(dict.fromkeys(sockaddr[0] for *_, sockaddr in resolved))
+        for address in addresses:
+            self.guard.check(address)
+        name = self._dns_host
         try:
-            check_address(sock.getpeername()[0])
-        except DestinationRefused:
-            sock.close()
-            raise
-        return sock
+            for number, address in enumerate(addresses, 1):
+                # urllib3 connects to _dns_host; the Host header and TLS (SNI, certificate)
+                # use the name, which is put back below.
+                self._dns_host = address
+                try:
+                    return super()._new_conn()
+                except ConnectTimeoutError:  # refused or timed out: try the next, as urllib3 does
+                    if number == len(addresses):
+                        raise
+            raise NameResolutionError(self.host, self, socket.gaierror("no addresses"))
+        finally:
+            self._dns_host = name
 
 
 class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
@@ -111,21 +146,36 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
 
 
 class GuardedAdapter(HTTPAdapter):
+    def __init__(self, guard, **kwargs):
+        self.guard = guard  # before HTTPAdapter.__init__, which makes the pool manager
+        super().__init__(**kwargs)
+
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
+        # The pools hand their keyword arguments on to every connection they make: the guard.
         self.poolmanager.pool_classes_by_scheme = {
-            "http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool,
+            "http": partial(GuardedHTTPConnectionPool, guard=self.guard),
+            "https": partial(GuardedHTTPSConnectionPool, guard=self.guard),
         }
 
 
-def session():
+def session(*, allow_internal=False):
+    """A requests session behind the guard. allow_internal: for a webhook whose destination
+    a registry admin set (Webhook.destination_set_by_admin), allowlisted networks are reachable."""
     s = requests.Session()
     s.trust_env = False  # no environment proxies: the guard must see the real destination
-    adapter = GuardedAdapter(max_retries=0)
+    s.guard = Guard(allow_internal)
+    adapter = GuardedAdapter(s.guard, max_retries=0)
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     s.headers["User-Agent"] = USER_AGENT
     return s
+
+
+def session_for(webhook):
+    """The session a webhook's requests go through: allowlisted internal networks are reachable
+    only when a registry admin set its destination."""
+    return session(allow_internal=webhook.destination_set_by_admin)
 
 
 @dataclass
@@ -136,6 +186,7 @@ class Result:
     latency_ms: int = 0
     error: str = ""
     refused: bool = False  # the SSRF guard refused the destination
+    internal: bool = False  # it went to an allowlisted internal network
 
     @property
     def ok(self):
@@ -152,11 +203,19 @@ def _unwrap_refusal(exc):
 
 
 def send(method, url, *, headers=None, data=None, auth=None, verify=True, http=None):
-    """One request, never raising: the outcome (status, first bytes, error) as a Result."""
+    """One request, never raising: the outcome (status, first bytes, error) as a Result. `http`
+    is a session(); without one, only public addresses are reachable."""
+    http = http or session()
     started = time.monotonic()
+    result = _request(http, method, url, headers=headers, data=data, auth=auth, verify=verify)
+    result.latency_ms = int((time.monotonic() - started) * 1000)
+    result.internal = http.guard.reached_internal
+    return result
+
+
+def _request(http, method, url, *, headers, data, auth, verify):
     try:
         check_url(url)
-        http = http or session()
         response = http.request(
             method, url, headers=headers or {}, data=data, auth=auth, verify=verify,
             allow_redirects=False, stream=True,
@@ -166,20 +225,17 @@ def send(method, url, *, headers=None, data=None, auth=None, verify=True, http=N
             raw = response.raw.read(settings.MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES, decode_content=True) or b""
         finally:
             response.close()
-        result = Result(
-            status_code=response.status_code, body=raw.decode("utf-8", "replace"),
-            headers=dict(response.headers), latency_ms=int((time.monotonic() - started) * 1000),
-        )
+        result = Result(status_code=response.status_code, body=raw.decode("utf-8", "replace"), headers=dict(response.headers))
         if 300 <= response.status_code < 400:
             result.error = f"redirect to {response.headers.get('Location', '?')} not followed"
         return result
     except DestinationRefused as exc:
-        return Result(error=f"refused: {exc}", refused=True, latency_ms=int((time.monotonic() - started) * 1000))
+        return Result(error=f"refused: {exc}", refused=True)
     except requests.RequestException as exc:
         refusal = _unwrap_refusal(exc)
         if refusal is not None:
-            return Result(error=f"refused: {refusal}", refused=True, latency_ms=int((time.monotonic() - started) * 1000))
-        return Result(error=f"{type(exc).__name__}: {exc}", latency_ms=int((time.monotonic() - started) * 1000))
+            return Result(error=f"refused: {refusal}", refused=True)
+        return Result(error=f"{type(exc).__name__}: {exc}")
 
 
 # Signing ----------------------------------------------------------------------------------------

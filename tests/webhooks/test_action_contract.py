@@ -20,6 +20,7 @@ from webhooks.models import Attempt, Delivery, Webhook
 
 # Port 9 (discard) on loopback is closed here: a send fails at once, without any network.
 CLOSED = "http://127.0.0.1:9/hook"
+PUBLIC = "https://hooks.example.com/fraud"  # never sent to: webhook_create only stores it
 
 
 def snapshot():
@@ -33,9 +34,9 @@ def snapshot():
 CASES = [
     Case("webhook_create", events.WEBHOOK_CREATED,
          lambda ctx, w: actions.webhook_create(ctx, flavor="databricks", model_name="fraud",
-                                               events=["MODEL_VERSION_CREATED"], url=CLOSED),
+                                               events=["MODEL_VERSION_CREATED"], url=PUBLIC),
          lambda ctx, w: actions.webhook_create(ctx, flavor="databricks", model_name="fraud",
-                                               events=["*"], url=CLOSED)),
+                                               events=["*"], url=PUBLIC)),
     Case("webhook_update", events.WEBHOOK_UPDATED,
          lambda ctx, w: actions.webhook_update(ctx, webhook_id=w.pk, description="new"),
          lambda ctx, w: actions.webhook_update(ctx, webhook_id=w.pk, status="SOMETIMES")),
@@ -57,13 +58,14 @@ CASES = [
 
 @pytest.fixture
 def world(ctx_for, owner, admin_user, settings):
-    """fraud with a model webhook (on version tags) that has one dead delivery."""
+    """fraud with a model webhook (on version tags) that has one dead delivery; a registry
+    admin pointed it at loopback, an internal network (the owner could not)."""
     settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     ctx = ctx_for(owner)
     registry_actions.model_create(ctx, name="fraud")
     registry_actions.version_create(ctx, name="fraud", source="s3://b/1")
     webhook = actions.webhook_create(
-        ctx, flavor="databricks", model_name="fraud", events=["MODEL_VERSION_TAG_SET"], url=CLOSED,
+        ctx_for(admin_user), flavor="databricks", model_name="fraud", events=["MODEL_VERSION_TAG_SET"], url=CLOSED,
     )
     registry_actions.version_tag_set(ctx, name="fraud", version="1", key="k", value="v")
     Delivery.objects.filter(webhook=webhook).update(status=Delivery.DEAD)

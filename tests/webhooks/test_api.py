@@ -62,9 +62,10 @@ def assert_kept_secret(values, bodies):
 
 
 def test_the_databricks_sdk_creates_lists_tests_updates_and_deletes_a_registry_webhook(
-    fraud, workspace_as, owner, receiver, secret, raw_bodies
+    fraud, workspace_as, admin_user, receiver, secret, raw_bodies
 ):
-    registry = workspace_as(owner).model_registry
+    # A registry admin: the receiver is on loopback, an internal network (test_ssrf.py).
+    registry = workspace_as(admin_user).model_registry
     rotated = new_secret()
     created = registry.create_webhook(
         events=[E.MODEL_VERSION_CREATED, E.TRANSITION_REQUEST_TO_PRODUCTION_CREATED],
@@ -165,10 +166,10 @@ def test_the_mlflow_client_creates_gets_lists_updates_tests_and_deletes_a_webhoo
 
 
 def test_jenkins_credentials_and_authorization_headers_are_never_returned(
-    fraud, api_as, owner, receiver, secret, make_jenkins
+    fraud, api_as, owner, admin_user, receiver, secret, make_jenkins
 ):
     jenkins = make_jenkins(user="ci", api_token=JENKINS_TOKEN)
-    api = api_as(owner, prefix="/api/2.0/modelgate/")
+    api = api_as(admin_user, prefix="/api/2.0/modelgate/")  # Jenkins and the receiver are internal
     jenkins_spec = {"base_url": jenkins.base_url, "job": "ml/deploy", "user": "ci", "api_token": JENKINS_TOKEN}
     responses = [
         api.post("webhooks/create", model_name="fraud", events=["transition_request.approved"], secret=secret,
@@ -184,9 +185,10 @@ def test_jenkins_credentials_and_authorization_headers_are_never_returned(
 
 
 def test_a_model_webhook_needs_can_manage_on_it_and_a_registry_wide_one_a_registry_admin(
-    fraud, api_as, owner, reviewer, outsider, admin_user, receiver
+    fraud, api_as, owner, reviewer, outsider, admin_user
 ):
-    spec = {"events": ["MODEL_VERSION_CREATED"], "http_url_spec": {"url": receiver.url}}
+    url = "https://hooks.example.com/modelgate"  # stored only: nothing is sent here
+    spec = {"events": ["MODEL_VERSION_CREATED"], "http_url_spec": {"url": url}}
     for user in (outsider, reviewer):  # CAN_READ, CAN_MANAGE_PRODUCTION_VERSIONS
         denied = api_as(user).post("registry-webhooks/create", model_name="fraud", **spec)
         assert denied.status_code == 403 and denied.json_body["error_code"] == "PERMISSION_DENIED"
@@ -195,7 +197,7 @@ def test_a_model_webhook_needs_can_manage_on_it_and_a_registry_wide_one_a_regist
     assert mine.status_code == 200
     hook_id = mine.json_body["webhook"]["id"]
 
-    mlflow_spec = {"name": "n", "url": receiver.url, "events": [{"entity": "MODEL_VERSION", "action": "CREATED"}]}
+    mlflow_spec = {"name": "n", "url": url, "events": [{"entity": "MODEL_VERSION", "action": "CREATED"}]}
     for path, body in [
         ("registry-webhooks/create", spec),
         ("webhooks", mlflow_spec),  # MLflow 3 webhooks are registry-wide
@@ -205,7 +207,7 @@ def test_a_model_webhook_needs_can_manage_on_it_and_a_registry_wide_one_a_regist
         assert "requires a registry admin" in denied.json_body["message"]
         assert api_as(admin_user).post(path, **body).status_code == 200
     denied = api_as(owner, prefix="/api/2.0/modelgate/").post(
-        "webhooks/create", events=["model_version.created"], http_url_spec={"url": receiver.url}
+        "webhooks/create", events=["model_version.created"], http_url_spec={"url": url}
     )
     assert denied.status_code == 403 and denied.json_body["error_code"] == "PERMISSION_DENIED"
 

@@ -44,14 +44,14 @@ def the_check(name="fraud", version=1):
 
 
 def test_a_production_request_runs_the_job_through_the_crumb_flow_and_its_build_satisfies_the_required_check(
-    worker, make_jenkins, make_model, modelgate_as, ctx_for, owner, reviewer, secret
+    worker, make_jenkins, make_model, modelgate_as, ctx_for, owner, reviewer, admin_user, secret
 ):
     make_model("fraud")
     workflow_actions.stage_policy_set(ctx_for(owner), name="fraud", stage="Production", required_checks=[CHECK])
     jenkins = make_jenkins(user="modelgate", password="jenkins-pw-123", result="SUCCESS")
     jenkins.finish.clear()  # the build runs until the test lets it end
     hook = create_jenkins_webhook(
-        modelgate_as, owner, jenkins, ["transition_request.created"], password="jenkins-pw-123", secret=secret
+        modelgate_as, admin_user, jenkins, ["transition_request.created"], password="jenkins-pw-123", secret=secret
     )
     assert hook["target"] == "jenkins"
     assert hook["jenkins_spec"] == {
@@ -107,12 +107,12 @@ def test_a_production_request_runs_the_job_through_the_crumb_flow_and_its_build_
 
 
 def test_an_approval_runs_the_job_with_an_api_token_without_a_crumb_and_a_failed_build_fails_the_check(
-    worker, make_jenkins, make_model, modelgate_as, owner, promote
+    worker, make_jenkins, make_model, modelgate_as, admin_user, promote
 ):
     make_model("fraud")
     jenkins = make_jenkins(user="ci-bot", api_token="11f0c0ffee0123456789abcdef", result="FAILURE")
     hook = create_jenkins_webhook(
-        modelgate_as, owner, jenkins, ["transition_request.approved"], api_token="11f0c0ffee0123456789abcdef"
+        modelgate_as, admin_user, jenkins, ["transition_request.approved"], api_token="11f0c0ffee0123456789abcdef"
     )
     assert hook["jenkins_spec"]["uses_password"] is False
 
@@ -137,12 +137,12 @@ def test_an_approval_runs_the_job_with_an_api_token_without_a_crumb_and_a_failed
 
 
 def test_jenkins_refusing_the_credentials_fails_the_delivery_without_a_build_or_a_check(
-    worker, make_jenkins, make_model, modelgate_as, owner, promote
+    worker, make_jenkins, make_model, modelgate_as, admin_user, promote
 ):
     make_model("fraud")
     jenkins = make_jenkins(user="ci-bot", api_token="the-real-token", result="SUCCESS")
     hook = create_jenkins_webhook(
-        modelgate_as, owner, jenkins, ["transition_request.approved"], api_token="a-revoked-token"
+        modelgate_as, admin_user, jenkins, ["transition_request.approved"], api_token="a-revoked-token"
     )
 
     promote("fraud", 1)
@@ -160,7 +160,7 @@ def test_jenkins_refusing_the_credentials_fails_the_delivery_without_a_build_or_
 
 @pytest.mark.parametrize("names_elsewhere", ["the queue item", "the build"])
 def test_jenkins_credentials_never_follow_a_queue_item_or_build_on_another_host(
-    names_elsewhere, worker, make_jenkins, make_receiver, make_model, modelgate_as, owner, promote
+    names_elsewhere, worker, make_jenkins, make_receiver, make_model, modelgate_as, admin_user, promote
 ):
     make_model("fraud")
     elsewhere = make_receiver()  # records every request, and its headers
@@ -168,7 +168,7 @@ def test_jenkins_credentials_never_follow_a_queue_item_or_build_on_another_host(
     where = {"queue_base": other_base} if names_elsewhere == "the queue item" else {"build_base": other_base}
     jenkins = make_jenkins(user="ci-bot", api_token="11f0c0ffee0123456789abcdef", **where)
     hook = create_jenkins_webhook(
-        modelgate_as, owner, jenkins, ["transition_request.approved"], api_token="11f0c0ffee0123456789abcdef"
+        modelgate_as, admin_user, jenkins, ["transition_request.approved"], api_token="11f0c0ffee0123456789abcdef"
     )
 
     promote("fraud", 1)
@@ -185,15 +185,15 @@ def test_jenkins_credentials_never_follow_a_queue_item_or_build_on_another_host(
 
 
 def test_a_jenkins_target_moved_to_another_origin_drops_its_credential_until_a_new_one_is_given(
-    make_jenkins, make_model, modelgate_as, ctx_for, owner
+    make_jenkins, make_model, modelgate_as, ctx_for, admin_user
 ):
     # No API changes a Jenkins target's base_url today; the action is where the rule lives.
     from webhooks import actions
 
     make_model("fraud")
     old, new = make_jenkins(user="ci-bot", api_token="old-token"), make_jenkins(user="ci-bot", api_token="new-token")
-    hook = create_jenkins_webhook(modelgate_as, owner, old, ["model_version.created"], api_token="old-token")
-    ctx = ctx_for(owner)
+    hook = create_jenkins_webhook(modelgate_as, admin_user, old, ["model_version.created"], api_token="old-token")
+    ctx = ctx_for(admin_user)  # the new Jenkins is on loopback: internal, for registry admins
 
     actions.webhook_update(ctx, webhook_id=hook["id"], url=new.base_url)
     _, result = actions.webhook_test(ctx, webhook_id=hook["id"], event="model_version.created")
