@@ -1,6 +1,6 @@
 """Webhook and delivery reads, limited to what the viewer may manage."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from accounts import policies as access
 from accounts.levels import Level
@@ -79,3 +79,17 @@ def delivery_get(viewer, delivery_id):
         raise ResourceDoesNotExist(f"Delivery {delivery_id} not found")
     return delivery
 
+
+def model_webhooks(viewer, model):
+    """The webhooks on one model, for a viewer who manages it (none otherwise: as
+    manageable_webhooks, without visiting every model), each with its latest delivery's
+    `last_delivery_status` and `last_delivery_at`."""
+    if not access.has_level(viewer, model, Level.CAN_MANAGE):
+        return []
+    latest = Delivery.objects.filter(webhook=OuterRef("pk")).order_by("-created_at", "-activity_seq")
+    return list(
+        Webhook.objects.filter(model=model).exclude(status=Webhook.RETIRED)
+        .annotate(last_delivery_status=Subquery(latest.values("status")[:1]),
+                  last_delivery_at=Subquery(latest.values("created_at")[:1]))
+        .order_by("created_at")
+    )
