@@ -15,7 +15,7 @@ from accounts import policies as access
 from accounts.levels import CREATE_MODELS, DESCRIPTIONS, GRANTABLE
 from accounts.models import User
 from audit.ctx import Ctx
-from registry import actions, permissions, selectors
+from registry import actions, permissions, policies, selectors
 from registry.api import requests as msg
 from registry.api.render import model_json, page_json
 
@@ -73,11 +73,14 @@ def _principal_json(principal):
     return {key: principal.username, "display_name": principal.get_full_name() or principal.username}
 
 
-def acl_json(model):
-    """RegisteredModelPermissions for a model, or the registry (model None)."""
+def acl_json(model, shown=lambda principal: True):
+    """RegisteredModelPermissions for a model, or the registry (model None), with the entries
+    of the principals `shown` accepts."""
     entries = {}
 
     def add(principal, permission):
+        if not shown(principal):
+            return
         key = (type(principal).__name__, principal.pk)
         entry = entries.setdefault(key, {**_principal_json(principal), "all_permissions": []})
         entry["all_permissions"].append(permission)
@@ -98,6 +101,17 @@ def acl_json(model):
         "object_type": "registered-model",
         "access_control_list": list(entries.values()),
     }
+
+
+def root_acl_json(viewer):
+    """The registry-wide ACL: all of it for a registry admin; for anyone else only their own
+    entry and their teams' (their own registry-wide level), not who else holds what."""
+    if policies.is_registry_admin(viewer):
+        return acl_json(None)
+    teams = set(viewer.groups.values_list("pk", flat=True))
+    return acl_json(None, shown=lambda principal: (
+        principal.pk in teams if isinstance(principal, Group) else principal.pk == viewer.pk
+    ))
 
 
 class AccessControlRequest(serializers.Serializer):
@@ -122,7 +136,7 @@ def model_permissions(request, registered_model_id):
                     replace=request.method == "PUT",
                 )
     if registered_model_id == ROOT:
-        return Response(acl_json(None))
+        return Response(root_acl_json(request.user))
     return Response(acl_json(selectors.model_by_uid(request.user, registered_model_id)))
 
 
