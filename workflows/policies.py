@@ -160,3 +160,37 @@ def protected_alias_rule(ctx, model, alias):
             "(/api/2.0/modelgate/alias-requests/create)."
         )
 
+
+# The same rules as short reasons, for the pages (ui): why someone may not do a thing ---------
+
+def why_cannot_review(user, request, policy, *, approving):
+    """Why `user` may not approve (approving) or reject `request`, in a few words: "needs
+    CAN_MANAGE_PRODUCTION_VERSIONS", "you requested this"; "" when they may. The rules are
+    require_can_review's."""
+    if not is_eligible_reviewer(user, request, policy):
+        team = getattr(policy, "approver_team", None)
+        return f"needs {reviewer_level(request, policy).name}" + (f" or membership of team {team.name}" if team else "")
+    separation = getattr(policy, "separation_of_duties", False)
+    if approving and separation and user is not None and user.pk == request.created_by_id:
+        return "you requested this (separation of duties)"
+    return ""
+
+
+def why_no_direct_transition(user, model, from_stage, to_stage):
+    """Why `user` may not move a version of `model` from `from_stage` to `to_stage` directly:
+    the level the move needs, or a stage policy that requires a request; "" when they may."""
+    needed = registry_policies.transition_level(from_stage, to_stage)
+    if not access.has_level(user, model, needed):
+        return f"needs {needed.name}"
+    if to_stage in {"Staging", "Production"} and stage_policy(model, to_stage).require_request:
+        return f"the {to_stage} policy requires an approved request"
+    return ""
+
+
+def alias_change_needs_request(user, model, alias):
+    """The alias policy that keeps `user` from pointing or removing `alias` directly (they may
+    ask for it with an alias request instead), or None. protected_alias_rule's rule."""
+    policy = alias_policy(model, alias)
+    if policy is None or access.has_level(user, model, Level.parse(policy.required_level) or Level.CAN_MANAGE_PRODUCTION_VERSIONS):
+        return None
+    return policy

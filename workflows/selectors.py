@@ -7,13 +7,14 @@ from django.db.models import Q
 from accounts import policies as access
 from accounts.levels import Level
 from audit import events
-from audit.errors import PermissionDenied, model_not_found
+from audit.errors import PermissionDenied, ResourceDoesNotExist, model_not_found
 from audit.models import Activity
 from registry import policies as registry_policies
 from registry import selectors as registry_selectors
 from registry import validators
 from registry.models import RegisteredModel
 
+from . import policies as workflow_policies
 from .models import AliasPolicy, Check, Comment, StagePolicy, TransitionRequest
 from .policies import stale_reason
 
@@ -120,3 +121,89 @@ def activity_export(viewer, *, name="", since=None, until=None):
     if until is not None:
         qs = qs.filter(created_at__lt=until)
     return qs.order_by("seq")
+
+
+# For the pages (ui) ------------------------------------------------------------------------------
+
+def request_review_state(viewer, req):
+    """What a page shows `viewer` about one pending request: the policy it is reviewed under,
+    approvals so far and needed, the required checks as its approval counts them ({name:
+    status or None}), the reviews, whether the viewer may approve, reject or cancel it and,
+    when not, why in a few words."""
+    policy = workflow_policies.policy_for(req)
+    reviews = list(req.reviews.select_related("reviewer"))
+    mine = next((r for r in reviews if viewer is not None and r.reviewer_id == viewer.pk), None)
+    why_not_approve = workflow_policies.why_cannot_review(viewer, req, policy, approving=True)
+    if not why_not_approve and mine is not None:
+        why_not_approve = "you have reviewed this already"
+    return {
+        "request": req,
+        "policy": policy,
+        "approvals": workflow_policies.approval_count(req),
+        "needed": workflow_policies.approvals_needed(policy),
+        "checks": workflow_policies.check_states(req.version, getattr(policy, "required_checks", None) or []),
+        "reviews": reviews,
+        "why_not_approve": why_not_approve,
+        "why_not_reject": workflow_policies.why_cannot_review(viewer, req, policy, approving=False),
+        "may_cancel": "CANCEL_TRANSITION_REQUEST" in workflow_policies.available_actions(viewer, req),
+        "stale": stale_reason(req),
+    }
+
+
+def decidable_requests(viewer):
+    """The pending requests `viewer` may decide (approve or reject) other than their own, oldest
+    first: the reviewer's queue."""
+    return [
+        req for req in pending_requests(viewer)
+        if req.created_by_id != viewer.pk
+        and not workflow_policies.why_cannot_review(viewer, req, workflow_policies.policy_for(req), approving=False)
+    ]
+
+
+def my_requests(viewer):
+    """The requests `viewer` made on models they may still read: pending first (oldest first),
+    then the decided ones, latest decision first."""
+    mine = (
+        TransitionRequest.objects.filter(created_by=viewer, model__in=readable_models(viewer))
+        .select_related("created_by", "decided_by", "model", "version").prefetch_related("reviews")
+    )
+    pending = list(mine.filter(status=TransitionRequest.PENDING).order_by("created_at"))
+    decided = list(mine.exclude(status=TransitionRequest.PENDING).order_by("-decided_at", "-pk"))
+    return pending + decided
+
+
+def reads_whole_activity_log(viewer):
+    """Whether `viewer` reads (and exports) the whole registry's activity, as activity_export
+    decides: registry-wide managers."""
+    return access.registry_wide_level(viewer) >= Level.CAN_MANAGE
+
+
+def activity_feed(viewer, *, name="", actor="", event=""):
+    """The activity log as `viewer` may read it, newest first: every row for registry-wide
+    managers, otherwise the rows of the models they may read. Narrowed to one model (its current
+    name; a past or deleted model's name for registry-wide managers), to who acted, to an event."""
+    qs = Activity.objects.all()
+    everything = reads_whole_activity_log(viewer)
+    if name:
+        model = RegisteredModel.objects.filter(name=name).first()
+        if model is not None and registry_policies.can_read(viewer, model):
+            qs = qs.filter(model_uid=model.uid)
+        elif everything:
+            qs = qs.filter(model_name=name)
+        else:
+            raise model_not_found(name)
+    elif not everything:
+        qs = qs.filter(model_uid__in=readable_models(viewer).values("uid"))
+    if actor:
+        qs = qs.filter(actor=actor)
+    if event:
+        qs = qs.filter(event=event)
+    return qs.order_by("-seq")
+
+
+def request_get(viewer, request_id):
+    """One transition or alias request on a model `viewer` may read; missing otherwise."""
+    req = TransitionRequest.objects.select_related("created_by", "model", "version").filter(pk=request_id).first()
+    if req is None or not registry_policies.can_read(viewer, req.model):
+        raise ResourceDoesNotExist(f"Request {request_id} not found")
+    return req
