@@ -1,10 +1,14 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts.forms import ThrottledSignInMixin
+from audit import events
 
-class SignInForm(AuthenticationForm):
+
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
     """Django's password sign-in (sessions, CSRF). Service accounts are refused by the
-    authentication backend: they use tokens only."""
+    authentication backend: they use tokens only. Failed sign-ins are limited like every
+    password sign-in (accounts.signin): while locked out the form says so."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -31,3 +35,58 @@ class ModelSearchForm(forms.Form):
         # The UI spells "descending" with a leading minus; MLflow's grammar with DESC.
         order = self.cleaned_data.get("order") or "name"
         return [f"{order[1:]} DESC" if order.startswith("-") else f"{order} ASC"]
+
+
+# The version page, reviews and the activity log (UI-2) ------------------------------------------
+
+REQUEST_STAGES = [("Staging", "Staging"), ("Production", "Production"), ("Archived", "Archived")]
+STAGES = [("None", "None"), *REQUEST_STAGES]
+
+
+def _comment_field(label="Comment", required=False):
+    return forms.CharField(
+        required=required, label=label, max_length=65_535, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DescriptionForm(forms.Form):
+    description = forms.CharField(
+        required=False, label="Description", max_length=65_535, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class TransitionRequestForm(forms.Form):
+    stage = forms.ChoiceField(choices=REQUEST_STAGES, label="Stage")
+    comment = _comment_field()
+
+
+class DirectTransitionForm(forms.Form):
+    stage = forms.ChoiceField(choices=STAGES, label="Stage")
+    archive_existing_versions = forms.BooleanField(
+        required=False, label="Archive the versions now in that stage (Staging or Production)"
+    )
+    comment = _comment_field()
+
+
+class AliasForm(forms.Form):
+    alias = forms.CharField(max_length=255, label="Alias")
+    comment = _comment_field("Comment (for a protected alias's request)")
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    comment = _comment_field()
+    archive_existing_versions = forms.BooleanField(required=False)
+
+
+class CommentForm(forms.Form):
+    comment = _comment_field("Comment", required=True)
+
+
+class ActivityFilterForm(forms.Form):
+    model = forms.CharField(required=False, max_length=256, label="Model")
+    person = forms.CharField(required=False, max_length=150, label="Person")
+    event = forms.ChoiceField(
+        required=False, label="Event", choices=[("", "Any event")] + [(e, e) for e in sorted(events.ALL)]
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)

@@ -6,18 +6,40 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from drf_spectacular.views import SpectacularRedocView
 
+from accounts import policies as access
+from accounts.levels import Level
 from audit.ctx import VIA_UI, Ctx
 from audit.errors import RegistryError, ResourceDoesNotExist
+from registry import actions as registry_actions
 from registry import selectors as registry_selectors
 from registry.search import encode_page_token
+from workflows import actions as workflow_actions
+from workflows import policies as workflow_policies
+from workflows import render as workflow_render
+from workflows import selectors as workflow_selectors
 
-from .forms import ModelSearchForm, SignInForm
+from .forms import (
+    REQUEST_STAGES,
+    STAGES,
+    ActivityFilterForm,
+    AliasForm,
+    CommentForm,
+    DescriptionForm,
+    DirectTransitionForm,
+    ModelSearchForm,
+    ReviewForm,
+    SignInForm,
+    TransitionRequestForm,
+)
+from .sentences import describe
 
 MODELS_PER_PAGE = 25
 
@@ -214,12 +236,316 @@ def compare(request, name):
     }, status=status)
 
 
-@login_required
-def version_detail(request, name, version):
-    mv = found(registry_selectors.version_get, request.user, name, version)
-    return render(request, "ui/version.html", {
+# The version page: requests, reviews, aliases, comments, activity (UI-2) ------------------------
+
+ACTIVITY_PER_PAGE = 50
+# The API's export (JSON Lines); a signed-in page's session authenticates it.
+ACTIVITY_EXPORT_URL = "/api/2.0/modelgate/activity/export"
+
+
+def activity_items(rows):
+    """Activity rows as the pages list them: each with its sentence (ui/_activity.html)."""
+    return [{"row": row, "sentence": describe(row)} for row in rows]
+
+
+def _back(request, default):
+    """After a POST: back to the form's `next` (a path on this site), else to `default`."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(default)
+
+
+def _submitted(request, form_class, then, run):
+    """Validate the POSTed form and run(cleaned_data), which calls perform(); a form error is a
+    message too. Then back to the page (POST/redirect/GET)."""
+    form = form_class(request.POST)
+    if form.is_valid():
+        run(form.cleaned_data)
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for error in errors:
+                messages.error(request, f"{label}: {error}" if label else error)
+    return _back(request, then)
+
+
+def _request_target(req):
+    return {"stage": req.to_stage} if req.to_stage else {"alias": req.alias}
+
+
+def _check_rows(states, latest):
+    """Required checks ({name: status as the approval counts it}) with the latest report's
+    details link."""
+    return [
+        {"name": name, "status": status or "missing",
+         "details_url": getattr(latest.get(name), "details_url", "")}
+        for name, status in sorted(states.items())
+    ]
+
+
+def _version_page(user, mv):
+    """Everything the version page shows `user`, read through the selectors."""
+    model, name, number = mv.model, mv.model.name, mv.version
+    _, checks = workflow_selectors.latest_checks(user, name=name, version=number)
+    latest_checks = {check.name: check for check in checks}
+    pending = []
+    for kind in ("stage", "alias"):
+        for req in workflow_selectors.open_requests(user, name=name, version=number, kind=kind):
+            state = workflow_selectors.request_review_state(user, req)
+            state["check_rows"] = _check_rows(state["checks"], latest_checks)
+            pending.append(state)
+    _, own, archived_by_others = workflow_selectors.version_activity_for(mv)
+    moves = [
+        (stage, workflow_policies.why_no_direct_transition(user, model, mv.current_stage, stage))
+        for stage, _ in STAGES if stage != mv.current_stage
+    ]
+    _, alias_policies = workflow_selectors.policies(user, name=name)
+    protected = [
+        {"pattern": p.pattern, "needs": workflow_policies.alias_change_needs_request(user, model, p.pattern)}
+        for p in alias_policies
+    ]
+    return {
         "nav": "models",
         "mv": mv,
         "model_url": model_url(name),
-        "aliases": [a.alias for a in mv.aliases.all()],
+        "may_edit": access.has_level(user, model, Level.CAN_EDIT),
+        "aliases": [
+            {"alias": a.alias, "protected_by": workflow_policies.alias_change_needs_request(user, model, a.alias)}
+            for a in mv.aliases.all()
+        ],
+        "protected_aliases": protected,
+        "pending": pending,
+        "checks": checks,
+        "request_stages": [stage for stage, _ in REQUEST_STAGES if stage != mv.current_stage],
+        "direct_stages": [stage for stage, why in moves if not why],
+        "blocked_stages": [(stage, why) for stage, why in moves if why],
+        "comments": [
+            # created_at and updated_at are two calls to now(): a second apart means an edit.
+            {"row": c, "edited": (c.updated_at - c.created_at).total_seconds() >= 1,
+             "actions": workflow_render.comment_json(user, c)["available_actions"]}
+            for c in workflow_selectors.comments(user, name=name, version=number)
+        ],
+        "activity": activity_items(sorted(own + archived_by_others, key=lambda row: row.seq, reverse=True)),
+        "compare": _compare_links(user, mv),
+    }
+
+
+def _compare_links(user, mv):
+    """Links comparing this version with the Production version and with @champion's, when
+    those are other versions (one link per other version)."""
+    name, others = mv.model.name, {}
+    for p in registry_selectors.latest_versions(user, name, stages=["Production"]):
+        others.setdefault(p.version, f"Production (version {p.version})")
+    for a in mv.model.aliases.all():
+        if a.alias == "champion":
+            others.setdefault(a.version.version, f"@champion (version {a.version.version})")
+    compare_url = reverse("ui:compare", args=[name])
+    return [
+        {"label": label, "url": f"{compare_url}?{urlencode({'a': number, 'b': mv.version})}"}
+        for number, label in others.items() if number != mv.version
+    ]
+
+
+@login_required
+def version_detail(request, name, version):
+    mv = found(registry_selectors.version_get, request.user, name, version)
+    return render(request, "ui/version.html", _version_page(request.user, mv))
+
+
+@login_required
+@require_POST
+def version_description(request, name, version):
+    return _submitted(request, DescriptionForm, version_url(name, version), lambda data: perform(
+        request, registry_actions.version_update, success="Description saved.",
+        name=name, version=version, description=data["description"],
+    ))
+
+
+@login_required
+@require_POST
+def version_request(request, name, version):
+    return _submitted(request, TransitionRequestForm, version_url(name, version), lambda data: perform(
+        request, workflow_actions.transition_request_create,
+        success=f"Requested {data['stage']} for version {version}; its reviewers see it under Reviews.",
+        name=name, version=version, stage=data["stage"], comment=data["comment"],
+    ))
+
+
+@login_required
+@require_POST
+def version_transition(request, name, version):
+    return _submitted(request, DirectTransitionForm, version_url(name, version), lambda data: perform(
+        request, registry_actions.version_transition,
+        success=lambda mv: f"Version {mv.version} is now in {mv.current_stage}.",
+        name=name, version=version, stage=data["stage"],
+        archive_existing_versions=data["archive_existing_versions"], comment=data["comment"],
+    ))
+
+
+@login_required
+@require_POST
+def version_alias(request, name, version):
+    """Point an alias at this version; a protected alias the user may not move becomes an alias
+    request for its reviewers."""
+    mv = found(registry_selectors.version_get, request.user, name, version)
+
+    def run(data):
+        alias = data["alias"].strip().removeprefix("@")
+        if workflow_policies.alias_change_needs_request(request.user, mv.model, alias):
+            perform(
+                request, workflow_actions.transition_request_create,
+                success=f"@{alias} is protected, so your change is a request: it points @{alias} at "
+                f"version {version} once its reviewers approve.",
+                name=name, version=version, alias=alias, comment=data["comment"],
+            )
+        else:
+            perform(request, registry_actions.alias_set, success=f"@{alias} now points at version {version}.",
+                    name=name, alias=alias, version=version)
+
+    return _submitted(request, AliasForm, version_url(name, version), run)
+
+
+@login_required
+@require_POST
+def version_alias_delete(request, name, version):
+    alias = request.POST.get("alias", "")
+    perform(request, registry_actions.alias_delete, success=f"@{alias} removed.", name=name, alias=alias)
+    return _back(request, version_url(name, version))
+
+
+def _pending_on_page(request, name, version, request_id):
+    """The request a form on this version's page names; 404 if the user may not read it or it
+    belongs to another version."""
+    req = found(workflow_selectors.request_get, request.user, request_id)
+    if req.model.name != name or req.version.version != version:
+        raise Http404("No such request on this version.")
+    return req
+
+
+def _approval_said(outcome):
+    req = outcome.request
+    if outcome.closed:
+        return f"Not approved: {req.system_comment}"
+    if outcome.applied:
+        if req.to_stage:
+            return f"Approved: version {req.version.version} moved to {req.to_stage}."
+        return f"Approved: @{req.alias} now points at version {req.version.version}."
+    after = outcome.activity.after or {}
+    return (f"Approval recorded ({after.get('approvals')} of {after.get('required')}); the request "
+            "applies when its quorum is met.")
+
+
+@login_required
+@require_POST
+def request_review(request, name, version, request_id):
+    req = _pending_on_page(request, name, version, request_id)
+
+    def run(data):
+        common = {"name": name, "version": version, "comment": data["comment"], **_request_target(req)}
+        if data["decision"] == "approve":
+            perform(request, workflow_actions.transition_approve, success=_approval_said,
+                    archive_existing_versions=data["archive_existing_versions"], **common)
+        else:
+            perform(request, workflow_actions.transition_reject, success="Request rejected.", **common)
+
+    return _submitted(request, ReviewForm, version_url(name, version), run)
+
+
+@login_required
+@require_POST
+def request_cancel(request, name, version, request_id):
+    req = _pending_on_page(request, name, version, request_id)
+    perform(request, workflow_actions.transition_request_cancel, success="Request cancelled.",
+            name=name, version=version, creator=req.created_by.username, **_request_target(req))
+    return _back(request, version_url(name, version))
+
+
+@login_required
+@require_POST
+def comment_add(request, name, version):
+    return _submitted(request, CommentForm, version_url(name, version), lambda data: perform(
+        request, workflow_actions.comment_create, success="Comment added.",
+        name=name, version=version, comment=data["comment"],
+    ))
+
+
+@login_required
+@require_POST
+def comment_edit(request, name, version, comment_id):
+    return _submitted(request, CommentForm, version_url(name, version), lambda data: perform(
+        request, workflow_actions.comment_update, success="Comment saved.",
+        comment_id=comment_id, comment=data["comment"],
+    ))
+
+
+@login_required
+@require_POST
+def comment_delete(request, name, version, comment_id):
+    perform(request, workflow_actions.comment_delete, success="Comment deleted.", comment_id=comment_id)
+    return _back(request, version_url(name, version))
+
+
+# Reviews, my requests, the registry's activity (UI-2) ---------------------------------------------
+
+@login_required
+def reviews(request):
+    states = [workflow_selectors.request_review_state(request.user, req)
+              for req in workflow_selectors.decidable_requests(request.user)]
+    return render(request, "ui/reviews.html", {"nav": "reviews", "states": states})
+
+
+@login_required
+def my_requests(request):
+    return render(request, "ui/my_requests.html", {
+        "nav": "my-requests", "requests": workflow_selectors.my_requests(request.user),
     })
+
+
+def _with_links(user, items):
+    """Link each item to its model and version under the model's current name (the log keeps
+    the name it had), when the user may still open it."""
+    uids = {item["row"].model_uid for item in items if item["row"].model_uid}
+    names = dict(workflow_selectors.readable_models(user).filter(uid__in=uids).values_list("uid", "name"))
+    for item in items:
+        name, number = names.get(item["row"].model_uid), item["row"].version
+        if name:
+            item["model_url"] = model_url(name)
+            item["version_url"] = version_url(name, number) if number else ""
+    return items
+
+
+@login_required
+def activity(request):
+    form = ActivityFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    page, status = None, 200
+    if request.GET and not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label or field}: {errors[0]}")
+        status = 400
+    else:
+        try:
+            rows = workflow_selectors.activity_feed(
+                request.user, name=data.get("model", ""), actor=data.get("person", ""), event=data.get("event", ""),
+            )
+            page = Paginator(rows, ACTIVITY_PER_PAGE).get_page(data.get("page") or 1)
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+            status = 404 if isinstance(exc, ResourceDoesNotExist) else 400
+    model = data.get("model", "")
+    may_export = bool(page) and (bool(model) or workflow_selectors.reads_whole_activity_log(request.user))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "ui/activity.html", {
+        "nav": "activity",
+        "form": form,
+        "page": page,
+        "items": _with_links(request.user, activity_items(page.object_list)) if page else [],
+        "model": model,
+        "query": query.urlencode(),
+        "export_url": f"{ACTIVITY_EXPORT_URL}?{urlencode({'name': model})}" if model else ACTIVITY_EXPORT_URL,
+        "may_export": may_export,
+    }, status=status)

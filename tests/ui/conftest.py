@@ -69,3 +69,23 @@ def sign_in(browser, live_server):
         return page
 
     return open_as
+
+
+def forge_post(page, action, **fields):
+    """Submit a form the page does not offer, with the page's own CSRF token: what a user who
+    crafts a request by hand can do. Returns once the answer (after its redirect) has loaded."""
+    script = """([action, fields]) => {
+        const form = document.createElement("form");
+        form.method = "post";
+        form.action = action;
+        const token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
+        for (const [name, value] of Object.entries({csrfmiddlewaretoken: token, ...fields})) {
+            const input = document.createElement("input");
+            input.type = "hidden"; input.name = name; input.value = value;
+            form.appendChild(input);
+        }
+        document.body.appendChild(form);
+        form.submit();
+    }"""
+    with page.expect_navigation():
+        page.evaluate(script, [action, fields])
