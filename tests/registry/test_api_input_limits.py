@@ -307,3 +307,21 @@ def test_look_alike_aliases_fold_to_the_same_match_key(look_alike, plain):
 
 def test_different_aliases_keep_different_match_keys():
     assert validators.alias_match_key("champion") != validators.alias_match_key("challenger")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "workflows/policies.py alias_policy() must compare validators.alias_match_key(alias) with "
+    "validators.alias_match_key(p.pattern) (issue 11 finding 14; workflows is another engineer's)"
+))
+@pytest.mark.parametrize("look_alike", ["ch\u0430mpion", "champi\u03bfn", "\uff43hampion", "Champion"])
+def test_a_look_alike_of_a_protected_alias_is_protected_too(look_alike, fraud, grant, owner, reviewer, api_as):
+    # The owner protects `champion` (moving it needs CAN_MANAGE); the reviewer may only edit.
+    policies = api_as(owner, prefix="/api/2.0/modelgate/")
+    assert policies.post("policies/alias/set", name="fraud", pattern="champion").status_code == 200
+    grant(RegisteredModel.objects.get(name="fraud"), reviewer, level="CAN_EDIT")
+    editor = api_as(reviewer)
+    assert editor.post("registered-models/alias", name="fraud", alias="champion", version="1").status_code == 403
+
+    response = editor.post("registered-models/alias", name="fraud", alias=look_alike, version="1")
+
+    assert_error(response, 403, "PERMISSION_DENIED", "protected")
