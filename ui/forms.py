@@ -55,6 +55,16 @@ class DescriptionForm(forms.Form):
     )
 
 
+class TagForm(forms.Form):
+    # Lengths and the key's characters are the action's rules (registry/validators.py).
+    key = forms.CharField(label="Key")
+    value = forms.CharField(required=False, label="Value")
+
+
+class TagKeyForm(forms.Form):
+    key = forms.CharField(label="Key")
+
+
 class TransitionRequestForm(forms.Form):
     stage = forms.ChoiceField(choices=REQUEST_STAGES, label="Stage")
     comment = _comment_field()

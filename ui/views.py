@@ -1,7 +1,7 @@
 """The pages. Views are thin: read through selectors, write through actions with
 `via="ui"`, and turn a refusal into a message on the page, never a bare 403 or 500."""
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -21,6 +21,7 @@ from audit.errors import RegistryError, ResourceDoesNotExist
 from registry import actions as registry_actions
 from registry import selectors as registry_selectors
 from registry.search import encode_page_token
+from webhooks import selectors as webhook_selectors
 from workflows import actions as workflow_actions
 from workflows import policies as workflow_policies
 from workflows import render as workflow_render
@@ -37,6 +38,8 @@ from .forms import (
     ModelSearchForm,
     ReviewForm,
     SignInForm,
+    TagForm,
+    TagKeyForm,
     TransitionRequestForm,
 )
 from .sentences import describe
@@ -166,6 +169,11 @@ def models_list(request):
     }, status=status)
 
 
+# The model page and compare (UI-1) --------------------------------------------------------------
+
+MODEL_ACTIVITY_SHOWN = 15
+
+
 def _aliases_by_version(model):
     aliases = {}
     for row in model.aliases.all():
@@ -178,6 +186,11 @@ def model_detail(request, name):
     model = found(registry_selectors.model_get, request.user, name)
     versions = found(registry_selectors.model_versions, request.user, name)
     aliases_by_version = _aliases_by_version(model)
+    manages = access.has_level(request.user, model, Level.CAN_MANAGE)
+    requests = [
+        {"req": req, "url": version_url(name, req.version.version)}
+        for kind in ("stage", "alias") for req in workflow_selectors.open_requests(request.user, name=name, kind=kind)
+    ]
     return render(request, "ui/model.html", {
         "nav": "models",
         "model": model,
@@ -185,7 +198,52 @@ def model_detail(request, name):
         "versions": [
             {**version_link(mv), "aliases": aliases_by_version.get(mv.pk, [])} for mv in versions
         ],
+        "may_edit": access.has_level(request.user, model, Level.CAN_EDIT),
+        "description_form": DescriptionForm(initial={"description": model.description}),
+        "tag_form": TagForm(),
+        "requests": sorted(requests, key=lambda item: item["req"].created_at),
+        "activity": activity_items(
+            workflow_selectors.activity_feed(request.user, name=name)[:MODEL_ACTIVITY_SHOWN]
+        ),
+        "activity_url": f"{reverse('ui:activity')}?{urlencode({'model': name})}",
+        # Managers see who holds which level and the model's webhooks; nobody else does.
+        "access": registry_selectors.model_access(request.user, name) if manages else None,
+        "webhooks": [
+            # Where it posts, by host only: a URL may carry a token in its query.
+            {"hook": hook, "host": urlsplit(hook.url).hostname or ""}
+            for hook in webhook_selectors.model_webhooks(request.user, model)
+        ] if manages else None,
     })
+
+
+@login_required
+@require_POST
+def model_description(request, name):
+    found(registry_selectors.model_get, request.user, name)
+    return _submitted(request, DescriptionForm, model_url(name), lambda data: perform(
+        request, registry_actions.model_update, success="Description saved.",
+        name=name, description=data["description"],
+    ))
+
+
+@login_required
+@require_POST
+def model_tag_set(request, name):
+    found(registry_selectors.model_get, request.user, name)
+    return _submitted(request, TagForm, model_url(name), lambda data: perform(
+        request, registry_actions.model_tag_set, success=f"Tag {data['key']} set.",
+        name=name, key=data["key"], value=data["value"],
+    ))
+
+
+@login_required
+@require_POST
+def model_tag_delete(request, name):
+    found(registry_selectors.model_get, request.user, name)
+    return _submitted(request, TagKeyForm, model_url(name), lambda data: perform(
+        request, registry_actions.model_tag_delete, success=f"Tag {data['key']} removed.",
+        name=name, key=data["key"],
+    ))
 
 
 def _comparison(left, right, aliases_by_version):
