@@ -10,11 +10,21 @@ from guardian.shortcuts import assign_perm
 from accounts.levels import Level
 from audit import events
 from audit.activity import record
-from audit.errors import ResourceAlreadyExists, ResourceDoesNotExist, model_not_found, version_not_found
+from audit.errors import (
+    PermissionDenied,
+    ResourceAlreadyExists,
+    ResourceDoesNotExist,
+    model_not_found,
+    version_not_found,
+)
 from audit.timestamps import to_millis
 
-from . import permissions, policies, transitions, validators
+from . import lineage, permissions, policies, tracking, transitions, validators
 from .models import (
+    LINEAGE_NONE,
+    LINEAGE_RESOLVED,
+    LINEAGE_RESOLVING,
+    LINEAGE_UNAVAILABLE,
     ModelTombstone,
     ModelVersion,
     ModelVersionTag,
@@ -108,7 +118,9 @@ def model_update(ctx, *, name, description):
 
 
 def model_rename(ctx, *, name, new_name):
-    """Rename a registered model; its versions, tags and aliases stay with it."""
+    """Rename a registered model; its versions, tags and aliases stay with it. The old name is
+    kept as a tombstone, as for a deleted model: clients that still load it must not get
+    someone else's model."""
     validators.model_name(new_name)
     with transaction.atomic():
         model = _lock_model(name)
@@ -116,6 +128,8 @@ def model_rename(ctx, *, name, new_name):
         if new_name != name and RegisteredModel.objects.filter(name=new_name).exists():
             raise ResourceAlreadyExists(f"Registered Model (name={new_name}) already exists.")
         tombstone = _take_deleted_name(ctx, new_name) if new_name != name else None
+        if new_name != name:
+            _keep_name(model, name)
         model.name = new_name
         model.updated_at = timezone.now()
         try:
@@ -133,6 +147,17 @@ def model_rename(ctx, *, name, new_name):
     return model
 
 
+def _keep_name(model, name):
+    """Reserve a name the model leaves (deleted, or renamed away) for its current managers:
+    consumers may still load `models:/<name>@champion`, so nobody else may take it."""
+    users, teams = permissions.managers(model)
+    tombstone, _ = ModelTombstone.objects.update_or_create(
+        name=name, defaults={"uid": model.uid, "deleted_at": timezone.now()}
+    )
+    tombstone.managers.set(users)
+    tombstone.manager_teams.set(teams)
+
+
 def model_delete(ctx, *, name):
     """Delete a registered model with all its versions, tags and aliases. A new model of that
     name starts at version 1 (MLflow semantics), but only its managers (as they are now) or a
@@ -142,12 +167,7 @@ def model_delete(ctx, *, name):
         policies.require_level(ctx, model, Level.CAN_MANAGE, "deleting")
         versions = list(model.versions.live().values_list("version", flat=True))
         snapshot = {"name": model.name, "uid": model.uid, "versions": versions}
-        users, teams = permissions.managers(model)
-        tombstone, _ = ModelTombstone.objects.update_or_create(
-            name=model.name, defaults={"uid": model.uid, "deleted_at": timezone.now()}
-        )
-        tombstone.managers.set(users)
-        tombstone.manager_teams.set(teams)
+        _keep_name(model, model.name)
         record(ctx, event=events.MODEL_DELETED, model=model, before=snapshot)
         # Object grants hang off a generic key, so they do not cascade by themselves.
         permissions.forget_model(model)
@@ -197,6 +217,9 @@ def version_create(
     run_link = validators.run_link(run_link)
     description = validators.description(description)
     tag_map = validators.tags(tags)
+    # The run is looked up after commit (version_lineage_record): registering never waits for,
+    # or fails because of, the tracking server.
+    resolving = tracking.configured() and bool(run_id or model_id)
     with transaction.atomic():
         model = _lock_model(name)
         policies.require_level(ctx, model, Level.CAN_EDIT, "adding a version")
@@ -215,6 +238,7 @@ def version_create(
             storage_location=storage_location,
             description=description,
             created_by=ctx.user,
+            lineage_status=LINEAGE_RESOLVING if resolving else LINEAGE_NONE,
         )
         ModelVersionTag.objects.bulk_create(
             ModelVersionTag(version=version, key=k, value=v) for k, v in tag_map.items()
@@ -226,6 +250,8 @@ def version_create(
                 "description": version.description, "tags": tag_map,
             },
         )
+        if resolving:
+            lineage.resolve_after_commit(version.pk)
     return version
 
 
@@ -251,6 +277,39 @@ def _resolve_registry_source(ctx, source):
     if found is None:
         raise ResourceDoesNotExist(f"Model version for source '{source}' not found")
     return found.storage_location or found.source
+
+
+def version_lineage_record(ctx, *, version_id, run_id="", experiment_id="", run_link="", reason=""):
+    """The system records what the tracking server said about a resolving version: its run
+    (run_id, run_link unless the client sent one) and experiment, or, with `reason`, why its
+    lineage is unavailable. A version no longer resolving (done already, deleted) is left as
+    it is: None."""
+    if ctx.user is not None:
+        raise PermissionDenied("Permission denied: only the system records a version's lineage.")
+    found = ModelVersion.objects.filter(pk=version_id).values_list("model_id", flat=True).first()
+    if found is None:
+        raise ResourceDoesNotExist(f"Model version with id {version_id} not found")
+    with transaction.atomic():
+        RegisteredModel.objects.select_for_update().filter(pk=found).first()
+        mv = ModelVersion.objects.live().select_related("model").filter(pk=version_id).first()
+        if mv is None or mv.lineage_status != LINEAGE_RESOLVING:
+            return None
+        before = {"run_id": mv.run_id, "run_link": mv.run_link}
+        if reason:
+            mv.lineage_status, mv.lineage_reason = LINEAGE_UNAVAILABLE, reason
+            event, after = events.VERSION_LINEAGE_UNAVAILABLE, {"reason": reason}
+        else:
+            mv.lineage_status, mv.lineage_reason = LINEAGE_RESOLVED, ""
+            mv.run_id, mv.experiment_id = run_id, experiment_id
+            mv.run_link = mv.run_link or validators.run_link(run_link)
+            event = events.VERSION_LINEAGE_RESOLVED
+            after = {"run_id": mv.run_id, "run_link": mv.run_link, "experiment_id": experiment_id,
+                     "model_id": mv.logged_model_id}
+        mv.updated_at = timezone.now()
+        mv.save(update_fields=["lineage_status", "lineage_reason", "run_id", "experiment_id",
+                               "run_link", "updated_at"])
+        record(ctx, event=event, version=mv, before=before, after=after)
+    return mv
 
 
 def version_update(ctx, *, name, version, description):

@@ -104,7 +104,7 @@ def require_may_take_deleted_name(ctx, tombstone):
     if tombstone.managers.filter(pk=user.pk).exists() or tombstone.manager_teams.filter(user=user).exists():
         return
     raise PermissionDenied(
-        f"Permission denied: a registered model named '{tombstone.name}' was deleted; taking its "
-        "name again requires CAN_MANAGE on the deleted model (held when it was deleted) or a "
-        "registry admin, so nobody else can serve what its consumers load."
+        f"Permission denied: a registered model named '{tombstone.name}' was deleted (or renamed "
+        "away); taking its name again requires CAN_MANAGE on that model (held when it left the "
+        "name) or a registry admin, so nobody else can serve what its consumers load."
     )

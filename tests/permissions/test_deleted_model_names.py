@@ -161,3 +161,19 @@ def test_the_deleted_models_manager_may_rename_onto_its_name_and_that_clears_the
 
 def test_other_names_are_free_as_before(deleted_prodm, outsider, api_as):
     assert api_as(outsider).post("registered-models/create", name="prodm2").status_code == 200
+
+
+def test_a_name_renamed_away_stays_claimed_like_a_deleted_one(build, owner, outsider, ctx_for, api_as):
+    # Consumers of models:/prodm@champion keep asking for prodm after it became prodm-v2.
+    build("prodm", aliases={"champion": 1})
+    owners = api_as(owner)
+    assert owners.post("registered-models/rename", name="prodm", new_name="prodm-v2").status_code == 200
+    others = api_as(outsider)
+    before = snapshot()
+
+    assert_error(others.post("registered-models/create", name="prodm"), 403, "PERMISSION_DENIED", "was deleted")
+    assert snapshot() == before
+
+    # Its manager may take it back, e.g. by renaming back.
+    assert owners.post("registered-models/rename", name="prodm-v2", new_name="prodm").status_code == 200
+    assert RegisteredModel.objects.filter(name="prodm").exists()
