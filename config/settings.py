@@ -217,12 +217,14 @@ LOGGING = {
 MODELGATE_DEFAULT_LEVEL = env("MODELGATE_DEFAULT_LEVEL", "CAN_READ").upper()
 MODELGATE_DEFAULT_CAN_CREATE = env("MODELGATE_DEFAULT_CAN_CREATE", True)
 
-# Webhooks (webhooks/). Deliveries are retried with exponential backoff and jitter: about
-# MODELGATE_WEBHOOK_MAX_ATTEMPTS attempts spread over about MODELGATE_WEBHOOK_RETRY_HORIZON
-# seconds (defaults: 10 over ~24 h).
-MODELGATE_WEBHOOK_MAX_ATTEMPTS = env("MODELGATE_WEBHOOK_MAX_ATTEMPTS", 10)
-MODELGATE_WEBHOOK_RETRY_HORIZON = env("MODELGATE_WEBHOOK_RETRY_HORIZON", 24 * 3600)
-MODELGATE_WEBHOOK_RETRY_BASE = env("MODELGATE_WEBHOOK_RETRY_BASE", 0.0)  # 0: derive from horizon
+# Webhooks (webhooks/). A delivery that fails for a reason that may pass (timeout, connection
+# error, 5xx, 408, 429) is tried again after each of these delays in turn, in seconds, each
+# +-20% jitter and never sooner than the receiver's Retry-After (capped at the longest step):
+# 10 attempts over ~23 h by default; after the last one the delivery is DEAD.
+MODELGATE_WEBHOOK_RETRY_SCHEDULE = [
+    float(seconds) for seconds in
+    env("MODELGATE_WEBHOOK_RETRY_SCHEDULE", [5, 30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600])
+]
 MODELGATE_WEBHOOK_CONNECT_TIMEOUT = env("MODELGATE_WEBHOOK_CONNECT_TIMEOUT", 5.0)
 MODELGATE_WEBHOOK_READ_TIMEOUT = env("MODELGATE_WEBHOOK_READ_TIMEOUT", 15.0)
 MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES = env("MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024)
@@ -233,10 +235,14 @@ MODELGATE_WEBHOOK_DISABLE_AFTER = env("MODELGATE_WEBHOOK_DISABLE_AFTER", 20)
 MODELGATE_WEBHOOK_ALLOWED_NETWORKS = env("MODELGATE_WEBHOOK_ALLOWED_NETWORKS", [])
 # Key for webhook secrets at rest (Fernet); derived from SECRET_KEY when unset.
 MODELGATE_ENCRYPTION_KEY = env("MODELGATE_ENCRYPTION_KEY", "")
-# How often the beat sweeper looks for deliveries whose kick was lost (seconds).
-MODELGATE_WEBHOOK_SWEEP_SECONDS = env("MODELGATE_WEBHOOK_SWEEP_SECONDS", 15.0)
-# How long a worker holds a claimed delivery before the sweeper may hand it to another.
-MODELGATE_WEBHOOK_LEASE_SECONDS = env("MODELGATE_WEBHOOK_LEASE_SECONDS", 120)
+# How often the beat sweeper looks for deliveries whose kick was lost or whose worker's claim
+# lapsed (seconds).
+MODELGATE_WEBHOOK_SWEEP_SECONDS = env("MODELGATE_WEBHOOK_SWEEP_SECONDS", 5.0)
+# A worker's claim on a delivery it is sending (seconds), renewed while the send runs (up to 4
+# leases); a killed worker's delivery goes to another within a lease and a sweep (~25 s).
+MODELGATE_WEBHOOK_LEASE_SECONDS = env(
+    "MODELGATE_WEBHOOK_LEASE_SECONDS", MODELGATE_WEBHOOK_CONNECT_TIMEOUT + MODELGATE_WEBHOOK_READ_TIMEOUT
+)
 # Jenkins: how often and how long to follow a queued build to its result.
 MODELGATE_JENKINS_POLL_SECONDS = env("MODELGATE_JENKINS_POLL_SECONDS", 5.0)
 MODELGATE_JENKINS_FOLLOW_SECONDS = env("MODELGATE_JENKINS_FOLLOW_SECONDS", 6 * 3600)

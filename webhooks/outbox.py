@@ -2,14 +2,23 @@
 transaction; after commit Celery is asked to send them; a beat sweep re-kicks any whose kick
 was lost. A delivery is claimed with a conditional UPDATE, so two workers never send the same
 attempt, and it waits while an older delivery for the same webhook and model is unfinished,
-so receivers see one model's events in order."""
+so receivers see one model's events in order.
+
+A claim is a lease (MODELGATE_WEBHOOK_LEASE_SECONDS, by default the send's connect plus read
+timeout) that the sending worker renews while the send runs. A worker that dies stops
+renewing; the sweeper then finds the lapsed claim and hands the delivery on, same event id,
+still ahead of the model's later events. A claim is known by its attempt number: a worker
+whose claim was handed on cannot settle the delivery any more."""
 
 import random
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -64,14 +73,19 @@ def claim(delivery_id):
     return Delivery.objects.select_related("webhook").get(pk=delivery_id)
 
 
+def max_attempts():
+    """The first attempt and one retry per step of the schedule."""
+    return 1 + len(settings.MODELGATE_WEBHOOK_RETRY_SCHEDULE)
+
+
 def retry_delay(attempt, retry_after=None):
-    """Seconds before attempt number `attempt + 1`: exponential with +-20% jitter, spread so
-    that MAX_ATTEMPTS attempts take about RETRY_HORIZON, never sooner than Retry-After."""
-    attempts = max(2, settings.MODELGATE_WEBHOOK_MAX_ATTEMPTS)
-    base = settings.MODELGATE_WEBHOOK_RETRY_BASE or settings.MODELGATE_WEBHOOK_RETRY_HORIZON / (2 ** (attempts - 1) - 1)
-    delay = base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+    """Seconds before attempt number `attempt + 1`: the schedule's step for it with +-20%
+    jitter (so receivers that failed together are not all retried at the same moment), never
+    sooner than Retry-After, which is honoured up to the schedule's longest step."""
+    schedule = settings.MODELGATE_WEBHOOK_RETRY_SCHEDULE
+    delay = schedule[min(attempt, len(schedule)) - 1] * random.uniform(0.8, 1.2)
     if retry_after is not None:
-        delay = max(delay, min(retry_after, settings.MODELGATE_WEBHOOK_RETRY_HORIZON))
+        delay = max(delay, min(retry_after, max(schedule)))
     return delay
 
 
@@ -111,10 +125,42 @@ def due_deliveries(limit=500):
     )
 
 
+# However slow a receiver, a send holds its claim at most this many leases: then it counts as
+# stuck and the sweeper may hand the delivery to another worker.
+MAX_LEASES_PER_SEND = 4
+
+
+@contextmanager
+def lease_renewed(delivery):
+    """Keep renewing the claim on `delivery` while the body runs (a send): every quarter
+    lease, from a thread with its own database connection, opened only if a send is slow."""
+    lease = settings.MODELGATE_WEBHOOK_LEASE_SECONDS
+    stop = threading.Event()
+
+    def renew():
+        give_up_at = time.monotonic() + MAX_LEASES_PER_SEND * lease
+        try:
+            while not stop.wait(lease / 4) and time.monotonic() < give_up_at:
+                Delivery.objects.filter(
+                    pk=delivery.pk, status=Delivery.IN_FLIGHT, attempts=delivery.attempts
+                ).update(claimed_until=timezone.now() + timedelta(seconds=lease))
+        finally:
+            connection.close()
+
+    renewer = threading.Thread(target=renew, name=f"lease-{delivery.pk}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+
+
 def send_claimed(delivery):
-    """Make one attempt at a claimed delivery, record it, and settle the delivery."""
-    result = attempts.send(delivery)
-    attempts.log(delivery, result)
+    """Make one attempt at a claimed delivery, holding the claim while it runs, then log the
+    attempt and settle the delivery."""
+    with lease_renewed(delivery):
+        result = attempts.send(delivery)
     return settle(delivery, result)
 
 
@@ -134,15 +180,16 @@ def _outcome(result):
 
 
 def settle(delivery, result):
-    """Settle a delivery after an attempt: delivered, retried later, or finished as failed; a
-    webhook that keeps failing (or answered 410) is disabled through its action, in the same
-    transaction as the failure that tipped it."""
+    """Log the attempt and settle the delivery: delivered, retried later, or finished as
+    failed; a webhook that keeps failing (or answered 410) is disabled through its action, in
+    the same transaction as the failure that tipped it."""
     outcome = _outcome(result)
     retry_in = None
     with transaction.atomic():
         current = Delivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
-        if current.status != Delivery.IN_FLIGHT:
-            return current  # our lease ran out and the sweeper handed it on
+        if current.status != Delivery.IN_FLIGHT or current.attempts != delivery.attempts:
+            return current  # our claim lapsed and the sweeper handed the delivery on
+        attempts.log(current, result)
         now = timezone.now()
         current.claimed_until = None
         if outcome == "delivered":
@@ -150,7 +197,7 @@ def settle(delivery, result):
             Webhook.objects.filter(pk=current.webhook_id).update(consecutive_failures=0)
         else:
             current.last_error = result.error or f"HTTP {result.status_code}: {result.body[:200]}"
-            if outcome == "transient" and current.attempts < settings.MODELGATE_WEBHOOK_MAX_ATTEMPTS:
+            if outcome == "transient" and current.attempts < max_attempts():
                 retry_in = retry_delay(current.attempts, parse_retry_after(result.headers))
                 current.status, current.next_attempt_at = Delivery.PENDING, now + timedelta(seconds=retry_in)
             else:

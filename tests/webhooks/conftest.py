@@ -116,6 +116,7 @@ class Reply:
     body: bytes = b"ok"
     headers: dict = field(default_factory=dict)
     hang: bool = False  # hold the answer until the receiver is released (or closed)
+    delay: float = 0.0  # seconds to wait before answering
 
 
 @dataclass
@@ -209,6 +210,7 @@ class Receiver:
             self._cond.notify_all()
         if reply.hang:
             self.released.wait(30)
+        time.sleep(reply.delay)
         try:
             handler.send_response(reply.status)
             for name, value in reply.headers.items():
@@ -502,7 +504,7 @@ class Worker:
             "MODELGATE_VAR_DIR": str(self.workdir / "var"),
             "MODELGATE_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
             "MODELGATE_WEBHOOK_SWEEP_SECONDS": "1",
-            "MODELGATE_WEBHOOK_RETRY_BASE": "0.3",
+            "MODELGATE_WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1.2,2.4,4.8,9.6,19.2,38.4,76.8",
             "MODELGATE_JENKINS_POLL_SECONDS": "0.3",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
@@ -678,6 +680,40 @@ def webhook_for(ctx_for, admin_user):
         )
 
     return make
+
+
+@pytest.fixture
+def fraud_hook(make_model, webhook_for, receiver, secret):
+    """`fraud` v1 and a webhook on its version tags to `receiver`."""
+    make_model("fraud")
+    return webhook_for(receiver.url, ["MODEL_VERSION_TAG_SET"], model="fraud", secret=secret)
+
+
+@pytest.fixture
+def tag(ctx_for, owner):
+    """tag(key) sets a version tag on fraud v1: one event."""
+    from registry import actions
+
+    return lambda key, value="1": actions.version_tag_set(ctx_for(owner), name="fraud", version=1, key=key, value=value)
+
+
+def settled(webhook, count=1, statuses=None, timeout=20.0):
+    """The webhook's first `count` finished deliveries (or in `statuses`), oldest first."""
+    from webhooks.models import Delivery
+
+    statuses = statuses or Delivery.FINISHED
+    return wait_until(
+        lambda: (lambda rows: rows if len(rows) >= count else None)(
+            list(Delivery.objects.filter(webhook=webhook, status__in=statuses).order_by("activity_seq"))
+        ),
+        timeout=timeout, what=f"{count} finished deliveries of {webhook}",
+    )
+
+
+def attempt_log(delivery):
+    from webhooks.models import Attempt
+
+    return list(Attempt.objects.filter(delivery=delivery).order_by("number"))
 
 
 # Real clients against the live server ----------------------------------------------------------

@@ -16,14 +16,14 @@ import pytest
 import redis
 
 from audit.models import Activity
-from registry import actions as registry_actions
 from webhooks.models import Attempt, Delivery, Webhook
 
-from .conftest import Reply, wait_until
+from .conftest import Reply, attempt_log, settled, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LEASE_SECONDS = 3
+FAST_RETRIES = "0.3,0.6,1.2,2.4,4.8,9.6,19.2"  # 8 attempts
 DISABLE_AFTER = 3
 SWEEP_AND_MARGIN = 1.5
 
@@ -103,7 +103,7 @@ def worker_broker_url(private_redis):
 @pytest.fixture(scope="module")
 def worker_env():
     return {
-        "MODELGATE_WEBHOOK_MAX_ATTEMPTS": "8",
+        "MODELGATE_WEBHOOK_RETRY_SCHEDULE": FAST_RETRIES,
         "MODELGATE_WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
         "MODELGATE_WEBHOOK_DISABLE_AFTER": str(DISABLE_AFTER),
     }
@@ -128,34 +128,6 @@ def ledger():
         arrived = {r.event_id for r in receiver.received() if 200 <= r.answered < 300}
         LEDGER["expected"] += len(event_ids)
         LEDGER["lost"] += len([e for e in event_ids if e not in arrived])
-
-
-@pytest.fixture
-def fraud_hook(make_model, webhook_for, receiver, secret):
-    """`fraud` v1 and a webhook on its version tags to `receiver`."""
-    make_model("fraud")
-    return webhook_for(receiver.url, ["MODEL_VERSION_TAG_SET"], model="fraud", secret=secret)
-
-
-@pytest.fixture
-def tag(ctx_for, owner):
-    """tag(key) sets a version tag on fraud v1: one event."""
-    return lambda key, value="1": registry_actions.version_tag_set(
-        ctx_for(owner), name="fraud", version=1, key=key, value=value
-    )
-
-
-def settled(webhook, count=1, statuses=Delivery.FINISHED):
-    return wait_until(
-        lambda: (lambda rows: rows if len(rows) >= count else None)(
-            list(Delivery.objects.filter(webhook=webhook, status__in=statuses).order_by("activity_seq"))
-        ),
-        what=f"{count} finished deliveries of {webhook}",
-    )
-
-
-def attempt_log(delivery):
-    return list(Attempt.objects.filter(delivery=delivery).order_by("number"))
 
 
 def test_a_receiver_that_is_down_gets_the_delivery_after_retries_once_it_is_back(
@@ -239,6 +211,19 @@ def test_a_delivery_in_flight_when_the_worker_is_killed_is_sent_again_by_a_new_w
     assert len(receiver.received()) == 2
 
 
+def test_a_send_slower_than_the_lease_keeps_its_claim_and_is_sent_once(worker, receiver, fraud_hook, tag, ledger):
+    receiver.reply(Reply(delay=LEASE_SECONDS + 2))  # answers 200, but only after the lease
+    tag("validated")
+    delivery = Delivery.objects.get(webhook=fraud_hook)
+    ledger([delivery.event_id], receiver)
+
+    [delivery] = settled(fraud_hook)
+    time.sleep(SWEEP_AND_MARGIN)
+    assert [r.answered for r in receiver.received()] == [200]
+    assert (delivery.status, delivery.attempts) == (Delivery.DELIVERED, 1)
+    assert [(a.status_code, a.error) for a in attempt_log(delivery)] == [(200, "")]
+
+
 def test_a_410_gone_disables_the_webhook_on_the_record_and_nothing_more_is_sent(
     worker, receiver, fraud_hook, tag
 ):
@@ -304,7 +289,7 @@ def test_retry_after_is_honoured(worker, receiver, fraud_hook, tag, ledger):
     ledger([delivery.event_id], receiver)
 
     first, second = receiver.wait_for(2, timeout=20)
-    # Without Retry-After the next attempt would come after ~0.3 s (the module's retry base).
+    # Without Retry-After the next attempt would come after ~0.3 s (the module's first step).
     assert 2.0 <= second.mono - first.mono < 4.0
     assert second.event_id == first.event_id
     [delivery] = settled(fraud_hook)
