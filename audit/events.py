@@ -16,6 +16,9 @@ VERSION_DELETED = "model_version.deleted"
 VERSION_STAGE_TRANSITIONED = "model_version.stage_transitioned"
 VERSION_TAG_SET = "model_version_tag.set"
 VERSION_TAG_DELETED = "model_version_tag.deleted"
+# Lineage: the system found (or could not find) the run a version was built by.
+VERSION_LINEAGE_RESOLVED = "model_version.lineage_resolved"
+VERSION_LINEAGE_UNAVAILABLE = "model_version.lineage_unavailable"
 
 # MLflow fires model_version_alias.created for a move too; Modelgate tells them apart.
 ALIAS_CREATED = "model_version_alias.created"

@@ -204,6 +204,22 @@ MODELGATE_SIGNIN_LOCKOUT_SECONDS = env("MODELGATE_SIGNIN_LOCKOUT_SECONDS", 300)
 # How long a token's last_used_at may lag, so the hot alias lookup does not write every call.
 MODELGATE_TOKEN_TOUCH_SECONDS = env("MODELGATE_TOKEN_TOUCH_SECONDS", 60)
 
+# Lineage (registry/tracking.py, registry/lineage.py): the MLflow tracking server that keeps the
+# runs and logged models versions come from. Empty: no lineage is resolved. Its REST API is
+# called with the token (Bearer) or the username and password (Basic), if set. Links go to
+# MODELGATE_TRACKING_UI_URL (default: the tracking URI). A version's run is resolved after
+# commit, retried with backoff (about MODELGATE_LINEAGE_MAX_RETRIES times, the first after
+# MODELGATE_LINEAGE_RETRY_SECONDS, doubling); what pages show of a run is cached this long.
+MODELGATE_TRACKING_URI = env("MODELGATE_TRACKING_URI", "")
+MODELGATE_TRACKING_TOKEN = env("MODELGATE_TRACKING_TOKEN", "")
+MODELGATE_TRACKING_USERNAME = env("MODELGATE_TRACKING_USERNAME", "")
+MODELGATE_TRACKING_PASSWORD = env("MODELGATE_TRACKING_PASSWORD", "")
+MODELGATE_TRACKING_UI_URL = env("MODELGATE_TRACKING_UI_URL", "")
+MODELGATE_TRACKING_TIMEOUT = env("MODELGATE_TRACKING_TIMEOUT", 5.0)
+MODELGATE_TRACKING_CACHE_SECONDS = env("MODELGATE_TRACKING_CACHE_SECONDS", 60)
+MODELGATE_LINEAGE_MAX_RETRIES = env("MODELGATE_LINEAGE_MAX_RETRIES", 12)
+MODELGATE_LINEAGE_RETRY_SECONDS = env("MODELGATE_LINEAGE_RETRY_SECONDS", 10.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

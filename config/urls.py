@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from accounts import api as token_api
 from audit import api as audit_api
 from registry.api import databricks
+from registry.api import lineage as lineage_api
 from registry.api import urls as registry_urls
 from ui import urls as ui_urls
 from ui import views as ui_views
@@ -28,6 +29,7 @@ modelgate_routes = [
     path("tokens/list", token_api.list_tokens),
     path("tokens/revoke", token_api.revoke_token),
     path("activity/checkpoints", audit_api.list_checkpoints),
+    path("lineage/get", lineage_api.get_lineage),
     *workflow_urls.modelgate_routes,
     *webhook_urls.modelgate_routes,
 ]

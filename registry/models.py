@@ -14,6 +14,12 @@ STAGES = (STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED)
 # archive_existing_versions only makes sense when promoting into one of these.
 ARCHIVING_STAGES = (STAGE_STAGING, STAGE_PRODUCTION)
 
+# Where a version's lineage (the run that built it, on the MLflow tracking server) stands.
+LINEAGE_NONE = "none"  # nothing to resolve: no tracking server, or no run or logged model named
+LINEAGE_RESOLVING = "resolving"  # registered; the system resolves it after commit
+LINEAGE_RESOLVED = "resolved"
+LINEAGE_UNAVAILABLE = "unavailable"  # the tracking server could not tell; lineage_reason says why
+
 
 def new_uid():
     return uuid.uuid4().hex
@@ -61,6 +67,9 @@ class ModelVersion(models.Model):
     storage_location = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
     current_stage = models.CharField(max_length=20, default=STAGE_NONE)
+    lineage_status = models.CharField(max_length=20, default=LINEAGE_NONE, editable=False)
+    lineage_reason = models.TextField(blank=True, default="", editable=False)
+    experiment_id = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(

@@ -8,13 +8,15 @@ from accounts import policies as access
 from accounts.models import User
 from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
 
-from . import permissions, policies, search, validators
-from .models import ModelVersion, RegisteredModel, RegisteredModelAlias
+from . import lineage, permissions, policies, search, validators
+from .models import STAGE_PRODUCTION, ModelVersion, RegisteredModel, RegisteredModelAlias
 
 MAX_MODEL_RESULTS = 1000
 DEFAULT_MODEL_RESULTS = 100
 MAX_VERSION_RESULTS = 200_000
 DEFAULT_VERSION_RESULTS = 10_000
+# The alias whose version a candidate is compared with (else the newest Production version).
+BASELINE_ALIAS = "champion"
 
 
 def _newer_in_its_stage():
@@ -176,3 +178,26 @@ def model_access(viewer, name):
         "model": model, "direct": direct, "registry_wide": registry_wide,
         "effective": effective, "default_level": access.default_level(),
     }
+
+
+def version_lineage(viewer, name, version):
+    """The version's lineage (lineage.of): the run that built it, its experiment, latest metrics,
+    params and dataset inputs, as far as the tracking server tells."""
+    return lineage.of(version_get(viewer, name, version))
+
+
+def baseline_version(viewer, mv):
+    """The version a candidate is judged against: the one `champion` points at, else the newest
+    Production version; with what it is ("@champion", "Production"). (None, "") when there is
+    none or it is the candidate itself."""
+    if not policies.can_read(viewer, mv.model):
+        raise model_not_found(mv.model.name)
+    live = _versions_for_rendering().filter(model_id=mv.model_id)
+    champion = live.filter(aliases__alias=BASELINE_ALIAS).first()
+    if champion is not None:
+        found, label = champion, f"@{BASELINE_ALIAS}"
+    else:
+        found, label = live.filter(current_stage=STAGE_PRODUCTION).order_by("-version").first(), STAGE_PRODUCTION
+    if found is None or found.pk == mv.pk:
+        return None, ""
+    return found, label

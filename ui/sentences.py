@@ -143,6 +143,10 @@ def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read t
         return f"{what} the description of version {row.version}"
     if e == events.VERSION_DELETED:
         return f"deleted version {row.version}"
+    if e == events.VERSION_LINEAGE_RESOLVED:
+        return f"found the run of version {row.version}: {after.get('run_id') or 'none'}"
+    if e == events.VERSION_LINEAGE_UNAVAILABLE:
+        return f"could not find the run of version {row.version}: {after.get('reason') or 'no reason given'}"
     if e == events.VERSION_STAGE_TRANSITIONED:
         sentence = f"moved version {row.version} to {after.get('stage')}"
         archived = _versions(after.get("archived_versions"))

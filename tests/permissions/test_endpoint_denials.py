@@ -145,6 +145,7 @@ MODELGATE_DENIALS = [
     Denial("DELETE", "policies/alias/delete", {**M, "pattern": "champion"}, "reader", DENIED),
     Denial("GET", "activity/list", V, "stranger", NOT_FOUND),
     Denial("GET", "activity/export", M, "stranger", NOT_FOUND),
+    Denial("GET", "lineage/get", V, "stranger", NOT_FOUND),
     Denial("POST", "webhooks/create", {"events": ["model_version.created"], "model_name": "fraud",
                                        "http_url_spec": {"url": "https://hooks.example.com/x"}}, "reader", DENIED),
     Denial("GET", "webhooks/list", {}, "reader", ABSENT),

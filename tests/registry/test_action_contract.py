@@ -10,6 +10,7 @@ test_every_public_action_has_a_contract_case.
 import pytest
 
 from audit import events
+from audit.ctx import Ctx
 from registry import actions
 from tests.contract import (
     Case,
@@ -68,6 +69,24 @@ CASES = [
             ctx, name="fraud", source=MV, tags=[{"key": "k", "value": "v"}]
         ),
         lambda ctx, world: actions.version_create(ctx, name="fraud", source="/local/path"),
+    ),
+    Case(
+        # Version 3 (a runs:/ source, a tracking server configured) is resolving.
+        "version_lineage_record", events.VERSION_LINEAGE_RESOLVED,
+        lambda ctx, world: actions.version_lineage_record(
+            ctx, version_id=world.versions.get(version=3).pk, run_id="0a1b2c", experiment_id="7",
+            run_link="https://tracking.example.com/#/experiments/7/runs/0a1b2c",
+        ),
+        lambda ctx, world: actions.version_lineage_record(ctx, version_id=0, run_id="0a1b2c"),
+        actor="system",
+    ),
+    Case(
+        "version_lineage_record", events.VERSION_LINEAGE_UNAVAILABLE,
+        lambda ctx, world: actions.version_lineage_record(
+            ctx, version_id=world.versions.get(version=3).pk, reason="run 0a1b2c is not on the tracking server",
+        ),
+        lambda ctx, world: actions.version_lineage_record(ctx, version_id=0, reason="gone"),
+        actor="system",
     ),
     Case(
         "version_update", events.VERSION_UPDATED,
@@ -141,9 +160,9 @@ CASES = [
 
 
 @pytest.fixture
-def world(owner_ctx, ctx_for, admin_user, reviewer):
-    """fraud (tag team), v1 in Production with tag `validated` and alias `champion`, v2; the
-    deleted model `legacy`; and a
+def world(owner_ctx, ctx_for, admin_user, reviewer, settings):
+    """fraud (tag team), v1 in Production with tag `validated` and alias `champion`, v2, v3
+    from a run whose lineage is resolving; the deleted model `legacy`; and a
     registry-wide webhook subscribed to every event of the cases, so each activity makes a
     delivery."""
     model = actions.model_create(owner_ctx, name="fraud", tags=[{"key": "team", "value": "risk"}])
@@ -154,6 +173,8 @@ def world(owner_ctx, ctx_for, admin_user, reviewer):
     actions.version_create(owner_ctx, name="fraud", source="s3://bucket/fraud/2")
     actions.version_transition(owner_ctx, name="fraud", version="1", stage="Production")
     actions.alias_set(owner_ctx, name="fraud", alias="champion", version="1")
+    settings.MODELGATE_TRACKING_URI = "https://tracking.example.com"
+    actions.version_create(owner_ctx, name="fraud", source="runs:/0a1b2c/model")
     actions.model_create(owner_ctx, name="legacy")
     actions.model_delete(owner_ctx, name="legacy")
     webhook_create(
@@ -166,7 +187,7 @@ def world(owner_ctx, ctx_for, admin_user, reviewer):
 @pytest.fixture
 def ctx_of(ctx_for, owner, admin_user):
     users = {"owner": owner, "admin": admin_user}
-    return lambda case: ctx_for(users[case.actor])
+    return lambda case: Ctx.system() if case.actor == "system" else ctx_for(users[case.actor])
 
 
 def test_every_public_action_has_a_contract_case():
