@@ -87,8 +87,9 @@ class _TrackingServer:
     def __init__(self, workdir):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = workdir
         self.log_path = workdir / "server.log"
-        command = [
+        self.command = [
             str(Path(sys.executable).with_name("mlflow")), "server",
             "--host", "127.0.0.1",
             "--port", str(self.port),
@@ -96,9 +97,13 @@ class _TrackingServer:
             "--artifacts-destination", str(workdir / "artifacts"),
             "--workers", "1",
         ]
-        with open(self.log_path, "wb") as log:
+        self.start()
+
+    def start(self):
+        """Start (or, after stop(), start again: same port, same store) the server."""
+        with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                command, cwd=workdir, env=_server_env(), stdout=log, stderr=subprocess.STDOUT,
+                self.command, cwd=self.workdir, env=_server_env(), stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
 
