@@ -2,6 +2,7 @@
 checks and policies. Each locks the registered model (the per-model mutex shared with the
 registry's actions), re-checks state under the lock and ends with exactly one record()."""
 
+import copy
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -207,12 +208,13 @@ def transition_approve(ctx, *, name, version, stage="", alias="", archive_existi
                 comment=comment, after={**_request_snapshot(req), "approvals": count, "required": needed},
             )
             return Outcome(req, activity)
-        unmet = policies.unmet_checks(mv, getattr(policy, "required_checks", None) or [])
+        unmet = policies.unmet_checks(req, getattr(policy, "required_checks", None) or [])
         if unmet:
             listed = ", ".join(f"{n} is {s or 'missing'}" for n, s in sorted(unmet.items()))
             raise ResourceConflict(
-                f"Required checks are not passing ({listed}); this approval would apply the "
-                f"request, so it is refused until they pass. The request stays pending."
+                f"Required checks are not passing ({listed}; only reports by service accounts other "
+                "than the requester, or by Modelgate's Jenkins integration, count); this approval "
+                "would apply the request, so it is refused until they pass. The request stays pending."
             )
         Review.objects.create(request=req, reviewer=ctx.user, decision=Review.APPROVE, comment=comment)
         applied = {}
@@ -302,7 +304,8 @@ def _lock_comment(ctx, comment_id):
     except ValueError:
         raise InvalidParameterValue(f"Invalid comment id '{comment_id}'.") from None
     row = Comment.objects.select_related("version__model", "user").filter(pk=pk).first()
-    if row is None:
+    # A comment on a model the caller cannot read is missing, in the same words.
+    if row is None or not registry_policies.can_read(ctx.user, row.version.model):
         raise ResourceDoesNotExist(f"Comment {comment_id} not found")
     model = _lock_model(ctx, row.version.model.name)
     row = Comment.objects.select_for_update().select_related("version__model", "user").get(pk=pk)
@@ -345,8 +348,8 @@ def comment_delete(ctx, *, comment_id):
 # Checks ----------------------------------------------------------------------------------------
 
 def check_report(ctx, *, name, version, check, status, details_url="", summary=""):
-    """Record a CI result on a version; the latest report per check name wins. Needs CAN_EDIT
-    (a service account's token with CAN_EDIT may report)."""
+    """Record a CI result on a version; the latest report per check name wins. Reported by a
+    service account holding CAN_EDIT, or by the system (policies.require_can_report_check)."""
     if not check or len(check) > 200:
         raise InvalidParameterValue("Check name must be 1 to 200 characters.")
     status = (status or "").lower()
@@ -358,6 +361,7 @@ def check_report(ctx, *, name, version, check, status, details_url="", summary="
         model = _lock_model(ctx, name)
         registry_policies.require_level(ctx, model, Level.CAN_EDIT, "reporting a check")
         mv = _version(model, version)
+        policies.require_can_report_check(ctx, mv, check)
         previous = policies.check_states(mv, [check])[check]
         row = Check.objects.create(
             version=mv, name=check, status=status, details_url=details_url or "",
@@ -399,13 +403,18 @@ def _save_policy(ctx, name, policy_class, key, fields, event, to_json):
     registry-wide), recorded with its before and after."""
     with transaction.atomic():
         model = _policy_scope(ctx, name)
-        policy = policy_class.objects.select_for_update().filter(model=model, **key).first()
-        before = None if policy is None else to_json(policy)
-        policy = policy or policy_class(model=model, **key)
+        current = policy_class.objects.select_for_update().filter(model=model, **key).first()
+        before = None if current is None else to_json(current)
+        policy = copy.copy(current) if current is not None else policy_class(model=model, **key)
         for field, value in fields.items():
             setattr(policy, field, value)
         policy.updated_at = timezone.now()
         _validate(policy)
+        policies.require_may_set(ctx, policy, current)
+        # Once a registry admin sets a model's policy, it stays theirs (its managers may only add).
+        policy.set_by_registry_admin = policies.is_registry_admin(ctx.user) or bool(
+            current and current.set_by_registry_admin
+        )
         policy.save()
         record(ctx, event=event, model=model, target=next(iter(key.values())), before=before, after=to_json(policy))
     return policy
@@ -417,6 +426,7 @@ def _delete_policy(ctx, name, policy_class, key, event, to_json):
         policy = policy_class.objects.select_for_update().filter(model=model, **key).first()
         if policy is None:
             return
+        policies.require_may_delete(ctx, policy)
         before = to_json(policy)
         policy.delete()
         record(ctx, event=event, model=model, target=next(iter(key.values())), before=before)

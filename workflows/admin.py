@@ -39,7 +39,7 @@ def request_row(user, req):
         "age": timezone.now() - req.created_at,
         "approvals": policies.approval_count(req),
         "needed": policies.approvals_needed(policy),
-        "checks": policies.check_states(req.version, required_checks),
+        "checks": policies.check_states(req.version, required_checks, for_request=req),
         "actions": policies.available_actions(user, req),
         # Closed by the system at the next review: say so before an approver tries.
         "stale": bool(policies.stale_reason(req)),
@@ -157,9 +157,11 @@ class TransitionRequestAdmin(admin.ModelAdmin):
 
 
 class PolicyAdmin(admin.ModelAdmin):
-    """Policies are saved and deleted through their actions (permission checks, activity
-    log); a refusal shows as an error instead of the admin's success message. Subclasses name
-    the actions and the field that identifies a policy besides its model."""
+    """Policies are listed, saved and deleted (one by one or with "delete selected") only by
+    those who may manage them, and always through their actions (permission checks, the
+    registry-wide floor, the activity log); a refusal shows as an error instead of the admin's
+    success message. Subclasses name the actions and the field that identifies a policy
+    besides its model."""
 
     key_field = ""
     set_action = delete_action = None
@@ -168,6 +170,12 @@ class PolicyAdmin(admin.ModelAdmin):
         name = obj.model.name if obj.model_id else ""
         return action(Ctx.from_request(request, via=VIA_ADMIN), name=name,
                       **{self.key_field: getattr(obj, self.key_field)}, **fields)
+
+    def _delete(self, request, obj):
+        try:
+            self._call(request, type(self).delete_action, obj)
+        except RegistryError as exc:
+            messages.error(request, exc.message)
 
     def save_model(self, request, obj, form, change):
         fields = {f: form.cleaned_data[f] for f in self.fields if f not in {"model", self.key_field}}
@@ -178,10 +186,12 @@ class PolicyAdmin(admin.ModelAdmin):
             obj._refused = True
 
     def delete_model(self, request, obj):
-        try:
-            self._call(request, type(self).delete_action, obj)
-        except RegistryError as exc:
-            messages.error(request, exc.message)
+        self._delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected": one action (and one activity) per policy.
+        for obj in queryset.select_related("model"):
+            self._delete(request, obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(obj, "_refused", False):
@@ -193,19 +203,52 @@ class PolicyAdmin(admin.ModelAdmin):
             return redirect(reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_changelist"))
         return super().response_change(request, obj)
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("model", "approver_team")
+        if policies.is_registry_admin(request.user):
+            return queryset
+        return queryset.filter(model__in=selectors.manageable_models(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        # A policy stays the one it is: another model or stage is another policy.
+        return ["model", self.key_field] if obj is not None else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "model":
+            kwargs["queryset"] = selectors.manageable_models(request.user).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _manages_policies(self, request):
+        user = request.user
+        return user.is_active and user.is_staff and (
+            policies.is_registry_admin(user) or selectors.manageable_models(user).exists()
+        )
+
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        return self._manages_policies(request)
+
+    def has_add_permission(self, request):
+        return self._manages_policies(request)
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+        return self.has_change_permission(request, obj)
 
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return self._manages_policies(request)
+        return request.user.is_staff and policies.may_manage_policy(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return self._manages_policies(request)
+        return request.user.is_staff and policies.may_manage_policy(request.user, obj, deleting=True)
 
 
 @admin.register(StagePolicy)
 class StagePolicyAdmin(PolicyAdmin):
     list_display = ["stage", "model", "required_approvals", "approver_team", "separation_of_duties",
-                    "require_request", "required_checks", "archive_existing_on_approval", "move_alias_on_approval"]
+                    "require_request", "required_checks", "archive_existing_on_approval", "move_alias_on_approval",
+                    "set_by_registry_admin"]
     list_filter = ["stage"]
     fields = ["model", "stage", "required_approvals", "approver_team", "separation_of_duties", "require_request",
               "required_checks", "archive_existing_on_approval", "move_alias_on_approval"]
@@ -215,7 +258,8 @@ class StagePolicyAdmin(PolicyAdmin):
 
 @admin.register(AliasPolicy)
 class AliasPolicyAdmin(PolicyAdmin):
-    list_display = ["pattern", "model", "required_level", "required_approvals", "approver_team", "separation_of_duties"]
+    list_display = ["pattern", "model", "required_level", "required_approvals", "approver_team", "separation_of_duties",
+                    "set_by_registry_admin"]
     fields = ["model", "pattern", "required_level", "required_approvals", "approver_team", "separation_of_duties",
               "required_checks"]
     key_field = "pattern"

@@ -23,6 +23,11 @@ class ReviewRules(models.Model):
     required_checks = models.JSONField(
         default=list, blank=True, help_text='Check names that must be "success", e.g. ["jenkins/validation"].'
     )
+    set_by_registry_admin = models.BooleanField(
+        default=False, editable=False,
+        help_text="A model's policy a registry admin set: it stands on its own (it may be below the "
+        "registry-wide one), and the model's managers may add to it but not lower or delete it.",
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -30,8 +35,8 @@ class ReviewRules(models.Model):
 
 
 class StagePolicy(ReviewRules):
-    """Rules for moving versions into a stage: registry-wide (model empty) or for one model,
-    which then overrides the registry-wide policy for that stage entirely."""
+    """Rules for moving versions into a stage: registry-wide (model empty) or for one model.
+    The registry-wide policy is a floor: a model's own adds to it (policies.stage_policy)."""
 
     model = models.ForeignKey(
         RegisteredModel, null=True, blank=True, on_delete=models.CASCADE, related_name="stage_policies",

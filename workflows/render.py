@@ -5,6 +5,7 @@ stage and alias policies, as the API shows them and the activity log records the
 from accounts import policies as access
 from accounts.levels import Level
 from audit import events
+from audit.activity import canonical_fields
 from audit.timestamps import to_millis
 from registry.api.render import version_json
 
@@ -65,6 +66,40 @@ def activity_json(row, *, activity_type=None):
     if after.get("alias"):
         body["alias"] = after["alias"]
     return body
+
+
+# What an export line shows registry admins only: where a call came from and with which token,
+# and where a webhook sends (a URL may carry credentials or name internal hosts; a failed
+# test's error names the host).
+CALLER_FIELDS = ("client_ip", "token_id")
+WEBHOOK_EVENTS = frozenset({
+    events.WEBHOOK_CREATED, events.WEBHOOK_UPDATED, events.WEBHOOK_DELETED, events.WEBHOOK_TESTED,
+    events.WEBHOOK_DISABLED, events.DELIVERIES_REDELIVERED,
+})
+WEBHOOK_DESTINATIONS = ("url", "jenkins_job", "error")
+
+
+def activity_export_json(row, *, redact):
+    """One activity-log row as an export line, with its own and the previous hash. Redacted,
+    the fields above are null and `redacted` names them ("client_ip", "after.url"); the hashes
+    stay, so the chain's order shows, but a redacted line no longer recomputes to its hash:
+    only an unredacted (registry admin's) export verifies."""
+    line = {**canonical_fields(row), "prev_hash": row.prev_hash, "hash": row.hash}
+    if not redact:
+        return line
+    hidden = [field for field in CALLER_FIELDS if line[field] is not None]
+    for field in hidden:
+        line[field] = None
+    if row.event in WEBHOOK_EVENTS:
+        for side in ("before", "after"):
+            values = dict(line[side] or {})
+            found = [key for key in WEBHOOK_DESTINATIONS if values.get(key) is not None]
+            if found:
+                line[side] = {**values, **dict.fromkeys(found)}
+                hidden += [f"{side}.{key}" for key in found]
+    if hidden:
+        line["redacted"] = hidden
+    return line
 
 
 def archived_activity_json(row, version_number):
@@ -145,6 +180,7 @@ def stage_policy_json(policy):
         "required_checks": list(policy.required_checks or []),
         "archive_existing_on_approval": policy.archive_existing_on_approval,
         "move_alias_on_approval": policy.move_alias_on_approval,
+        "set_by_registry_admin": policy.set_by_registry_admin,
     }
 
 
@@ -157,5 +193,6 @@ def alias_policy_json(policy):
         "approver_team": policy.approver_team.name if policy.approver_team_id else None,
         "separation_of_duties": policy.separation_of_duties,
         "required_checks": list(policy.required_checks or []),
+        "set_by_registry_admin": policy.set_by_registry_admin,
     }
 

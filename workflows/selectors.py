@@ -3,6 +3,7 @@
 from itertools import islice
 
 from django.db.models import Q
+from guardian.shortcuts import get_objects_for_user
 
 from accounts import policies as access
 from accounts.levels import Level
@@ -15,6 +16,7 @@ from registry import validators
 from registry.models import RegisteredModel
 
 from . import policies as workflow_policies
+from . import render
 from .models import AliasPolicy, Check, Comment, StagePolicy, TransitionRequest
 from .policies import stale_reason
 
@@ -33,6 +35,14 @@ def open_requests(viewer, *, name, version=None, kind="stage"):
 
 def readable_models(viewer):
     return access.readable(viewer, RegisteredModel.objects.all())
+
+
+def manageable_models(viewer):
+    """The models whose own policies `viewer` may manage: those it holds CAN_MANAGE on."""
+    models = RegisteredModel.objects.all()
+    if access.registry_wide_level(viewer) >= Level.CAN_MANAGE:
+        return models
+    return get_objects_for_user(viewer, [Level.CAN_MANAGE.codename], klass=models, accept_global_perms=False)
 
 
 def pending_requests(viewer):
@@ -99,8 +109,9 @@ def policies(viewer, *, name=""):
 
 
 def activity_export(viewer, *, name="", since=None, until=None):
-    """Activity rows for auditors, oldest first: one model's (by its current name, or a past
-    name in the log), or the whole registry's for registry admins."""
+    """Activity-log lines for auditors, oldest first: one model's (by its current name, or a
+    past name in the log), or the whole registry's for registry-wide managers. Streamed as
+    read; redacted (render.activity_export_json) for anyone but a registry admin."""
     qs = Activity.objects.all()
     if name:
         model = RegisteredModel.objects.filter(name=name).first()
@@ -120,7 +131,8 @@ def activity_export(viewer, *, name="", since=None, until=None):
         qs = qs.filter(created_at__gte=since)
     if until is not None:
         qs = qs.filter(created_at__lt=until)
-    return qs.order_by("seq")
+    redact = not workflow_policies.is_registry_admin(viewer)
+    return (render.activity_export_json(row, redact=redact) for row in qs.order_by("seq").iterator(chunk_size=1000))
 
 
 # For the pages (ui) ------------------------------------------------------------------------------
@@ -141,7 +153,9 @@ def request_review_state(viewer, req):
         "policy": policy,
         "approvals": workflow_policies.approval_count(req),
         "needed": workflow_policies.approvals_needed(policy),
-        "checks": workflow_policies.check_states(req.version, getattr(policy, "required_checks", None) or []),
+        "checks": workflow_policies.check_states(
+            req.version, getattr(policy, "required_checks", None) or [], for_request=req
+        ),
         "reviews": reviews,
         "why_not_approve": why_not_approve,
         "why_not_reject": workflow_policies.why_cannot_review(viewer, req, policy, approving=False),

@@ -58,7 +58,8 @@ CASES = [
          lambda ctx, w: actions.comment_delete(ctx, comment_id=999999)),
     Case("check_report", events.CHECK_REPORTED,
          lambda ctx, w: actions.check_report(ctx, name="fraud", version="2", check="ci/unit", status="success"),
-         lambda ctx, w: actions.check_report(ctx, name="fraud", version="2", check="ci/unit", status="great")),
+         lambda ctx, w: actions.check_report(ctx, name="fraud", version="2", check="ci/unit", status="great"),
+         actor="ci-bot"),
     Case("stage_policy_set", events.STAGE_POLICY_CHANGED,
          lambda ctx, w: actions.stage_policy_set(ctx, name="fraud", stage="Staging", required_approvals=2),
          lambda ctx, w: actions.stage_policy_set(ctx, name="fraud", stage="Archived", required_approvals=2)),
@@ -75,11 +76,11 @@ CASES = [
 
 
 @pytest.fixture
-def world(ctx_for, owner, reviewer, admin_user):
+def world(ctx_for, owner, reviewer, ci_bot, admin_user):
     """fraud v1 (moved Production -> Staging, leaving a stale Archived request), v2 with a
     pending Production request by owner, a comment by owner, a Production policy and a
-    champion alias policy; reviewer may approve; and a
-    registry-wide webhook on every event, so each activity makes one delivery."""
+    champion alias policy; reviewer may approve, ci-bot (a service account) report checks;
+    and a registry-wide webhook on every event, so each activity makes one delivery."""
     ctx = ctx_for(owner)
     model = registry_actions.model_create(ctx, name="fraud")
     registry_actions.version_create(ctx, name="fraud", source="s3://b/1")
@@ -87,7 +88,8 @@ def world(ctx_for, owner, reviewer, admin_user):
     registry_actions.version_transition(ctx, name="fraud", version="1", stage="Production")
     registry_actions.model_permissions_change(
         ctx, uid=model.uid, replace=False,
-        access_control_list=[{"user_name": "reviewer", "permission_level": "CAN_MANAGE_PRODUCTION_VERSIONS"}],
+        access_control_list=[{"user_name": "reviewer", "permission_level": "CAN_MANAGE_PRODUCTION_VERSIONS"},
+                             {"service_principal_name": "ci-bot", "permission_level": "CAN_EDIT"}],
     )
     actions.stage_policy_set(ctx, name="fraud", stage="Production", required_approvals=1)
     actions.alias_policy_set(ctx, name="fraud", pattern="champion")
@@ -104,8 +106,8 @@ def world(ctx_for, owner, reviewer, admin_user):
 
 
 @pytest.fixture
-def ctx_of(ctx_for, owner, reviewer):
-    users = {"owner": owner, "reviewer": reviewer}
+def ctx_of(ctx_for, owner, reviewer, ci_bot):
+    users = {"owner": owner, "reviewer": reviewer, "ci-bot": ci_bot}
     return lambda case: ctx_for(users[case.actor])
 
 

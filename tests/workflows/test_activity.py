@@ -165,7 +165,43 @@ def test_an_export_filtered_by_name_holds_only_that_models_rows_in_order(
         "registered_model.created", "model_version.created", "model_version.stage_transitioned",
         "model_version.created", "registered_model_permissions.changed", "transition_request.created",
     ]
-    assert all(recomputed_hash(line) == line["hash"] for line in lines)
+    # A reader's lines leave out where each call came from: they verify only in a registry
+    # admin's export (test_a_readers_export_hides_addresses_tokens_and_webhook_destinations...).
+    assert all(line["redacted"] == ["client_ip"] for line in lines)
+
+
+def test_a_readers_export_hides_addresses_tokens_and_webhook_destinations_a_registry_admin_sees(
+    fraud, api_as, modelgate_as, owner, outsider, admin_user
+):
+    created = modelgate_as(owner).post(
+        "webhooks/create", model_name="fraud", events=["model_version.created"],
+        http_url_spec={"url": "https://hooks.example.com/fraud?key=s3cr3t"},
+    )
+    assert created.status_code == 200, created.json_body
+    api_as(outsider).post("comments/create", name="fraud", version="1", comment="drift ok")
+
+    _, reader_body = export(api_as(outsider).client, name="fraud")
+    _, admin_body = export(api_as(admin_user).client, name="fraud")
+    reader, full = lines_of(reader_body), lines_of(admin_body)
+
+    # The registry admin's lines are complete and each recomputes to its hash.
+    webhook = next(line for line in full if line["event"] == "webhook.created")
+    assert webhook["after"]["url"] == "https://hooks.example.com/fraud?key=s3cr3t"
+    assert webhook["client_ip"] == "127.0.0.1" and webhook["token_id"] is not None
+    assert all(recomputed_hash(line) == line["hash"] for line in full)
+    assert not any("redacted" in line for line in full)
+
+    # A reader's lines are the same rows with the same hashes, and say what they leave out.
+    assert [(line["seq"], line["prev_hash"], line["hash"]) for line in reader] == [
+        (line["seq"], line["prev_hash"], line["hash"]) for line in full
+    ]
+    assert "s3cr3t" not in reader_body.decode() and "127.0.0.1" not in reader_body.decode()
+    assert all(line["client_ip"] is None and line["token_id"] is None for line in reader)
+    hidden = next(line for line in reader if line["event"] == "webhook.created")
+    assert hidden["after"]["url"] is None and hidden["after"]["events"] == ["model_version.created"]
+    assert hidden["redacted"] == ["client_ip", "token_id", "after.url"]
+    comment = next(line for line in reader if line["event"] == "comment.created")
+    assert (comment["actor"], comment["comment"], comment["redacted"]) == ("outsider", "drift ok", ["client_ip", "token_id"])
 
 
 def test_an_export_is_limited_to_since_and_until(fraud, ctx_for, outsider, api_as):

@@ -74,7 +74,7 @@ def test_the_review_form_never_redirects_off_site(client, reviewer, pending):
     assert response["Location"] == "/admin/workflows/transitionrequest/pending/"
 
 
-def test_policies_are_edited_in_the_admin_through_their_actions(client, admin_user, outsider, pending):
+def test_policies_are_edited_in_the_admin_through_their_actions(client, admin_user, owner, outsider, pending):
     client.force_login(admin_user)
     response = client.post("/admin/workflows/stagepolicy/add/", {
         "stage": "Production", "required_approvals": 2, "separation_of_duties": "on",
@@ -88,12 +88,17 @@ def test_policies_are_edited_in_the_admin_through_their_actions(client, admin_us
     row = Activity.objects.get(event="stage_policy.changed")
     assert (row.actor, row.via) == ("admin", "admin")
 
-    # A staff member who is not a registry admin is refused by the action, on the record of nothing.
+    # A staff member who manages no model may not add policies at all; one who manages a model
+    # but is not a registry admin is refused a registry-wide one by the action, on the record
+    # of nothing.
+    body = {"pattern": "champion", "required_level": "CAN_MANAGE", "required_approvals": 1, "required_checks": "[]"}
     client.force_login(outsider)
-    response = client.post("/admin/workflows/aliaspolicy/add/", {
-        "pattern": "champion", "required_level": "CAN_MANAGE", "required_approvals": 1, "required_checks": "[]",
-    }, follow=True)
-    assert "registry admin" in response.content.decode()
+    assert client.post("/admin/workflows/aliaspolicy/add/", body).status_code == 403
+    owner.is_staff = True
+    owner.save()
+    client.force_login(owner)
+    response = client.post("/admin/workflows/aliaspolicy/add/", body, follow=True)
+    assert "requires a registry admin" in response.content.decode()
     from workflows.models import AliasPolicy
 
     assert not AliasPolicy.objects.exists()

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from accounts.models import User
 from audit.models import Activity
 from registry import actions as registry_actions
 from tests.conftest import events_since, last_seq
-from workflows import render
+from workflows import actions, render
 from workflows.models import Check, Comment, TransitionRequest
 
 from .conftest import stage_of
@@ -90,6 +91,27 @@ def test_a_comments_available_actions_depend_on_the_viewer(comment_by_outsider, 
     assert render.comment_json(reviewer, row)["available_actions"] == []
 
 
+@pytest.mark.parametrize("method, path, fields", [
+    ("PATCH", "comments/update", {"comment": "rewritten"}),
+    ("DELETE", "comments/delete", {}),
+])
+def test_a_comment_on_a_model_the_caller_cannot_read_answers_exactly_like_a_missing_comment(
+    fraud, api_as, owner, outsider, settings, method, path, fields
+):
+    hidden_id = api_as(owner).post("comments/create", name="fraud", version="1", comment="internal").json_body["comment"]["id"]
+    settings.MODELGATE_DEFAULT_LEVEL = "NONE"
+    api = api_as(outsider)
+    seq = last_seq()
+
+    hidden = api.call(method, path, {"id": hidden_id, **fields})
+    missing = api.call(method, path, {"id": "999999", **fields})
+
+    assert error_of(hidden) == error_of(missing) == (404, "RESOURCE_DOES_NOT_EXIST")
+    assert hidden.json_body["message"].replace(hidden_id, "N") == missing.json_body["message"].replace("999999", "N")
+    assert "fraud" not in hidden.json_body["message"]
+    assert Comment.objects.get().comment == "internal" and events_since(seq) == []
+
+
 def test_an_outsider_without_access_cannot_comment_and_learns_nothing(fraud, api_as, outsider, settings):
     settings.MODELGATE_DEFAULT_LEVEL = "NONE"
     seq = last_seq()
@@ -105,23 +127,23 @@ def test_an_outsider_without_access_cannot_comment_and_learns_nothing(fraud, api
 
 def test_a_service_account_with_can_edit_reports_a_check_with_its_token(fraud, modelgate_as, ci_bot):
     reported = modelgate_as(ci_bot).post(
-        "checks/report", name="fraud", version="1", check="jenkins/validation", status="success",
-        details_url="https://jenkins.example.com/job/validate/41/", summary="42 tests passed",
+        "checks/report", name="fraud", version="1", check="ci/validation", status="success",
+        details_url="https://ci.example.com/job/validate/41/", summary="42 tests passed",
     )
 
     assert reported.status_code == 200, reported.json_body
     check = reported.json_body["check"]
-    assert (check["check"], check["status"], check["reported_by"]) == ("jenkins/validation", "success", "ci-bot")
-    assert check["details_url"] == "https://jenkins.example.com/job/validate/41/"
+    assert (check["check"], check["status"], check["reported_by"]) == ("ci/validation", "success", "ci-bot")
+    assert check["details_url"] == "https://ci.example.com/job/validate/41/"
     row = Activity.objects.get(event="check.reported")
-    assert (row.actor, row.version, row.target, row.token_id is not None) == ("ci-bot", 1, "jenkins/validation", True)
+    assert (row.actor, row.version, row.target, row.token_id is not None) == ("ci-bot", 1, "ci/validation", True)
 
 
 def test_a_reader_may_not_report_a_check(fraud, modelgate_as, outsider):
     seq = last_seq()
 
     denied = modelgate_as(outsider).post(
-        "checks/report", name="fraud", version="1", check="jenkins/validation", status="success"
+        "checks/report", name="fraud", version="1", check="ci/validation", status="success"
     )
 
     assert error_of(denied) == (403, "PERMISSION_DENIED")
@@ -129,18 +151,81 @@ def test_a_reader_may_not_report_a_check(fraud, modelgate_as, outsider):
     assert not Check.objects.exists() and events_since(seq) == []
 
 
+def test_people_may_not_report_checks_even_with_can_manage(fraud, modelgate_as, owner, grant, make_user):
+    editor = make_user("editor")
+    grant(fraud, editor, level="CAN_EDIT")
+    seq = last_seq()
+
+    for person in (owner, editor):  # CAN_MANAGE (the model's creator), CAN_EDIT
+        denied = modelgate_as(person).post("checks/report", name="fraud", version="1", check="ci/validate", status="success")
+        assert error_of(denied) == (403, "PERMISSION_DENIED")
+        assert "reported by service accounts" in denied.json_body["message"]
+    assert not Check.objects.exists() and events_since(seq) == []
+
+
+def test_jenkins_checks_are_reported_only_by_the_jenkins_integration(fraud, modelgate_as, ci_bot):
+    from workflows.tasks import record_check
+
+    seq = last_seq()
+    denied = modelgate_as(ci_bot).post("checks/report", name="fraud", version="1", check="jenkins/validation", status="success")
+    assert error_of(denied) == (403, "PERMISSION_DENIED")
+    assert "Jenkins integration" in denied.json_body["message"]
+    assert not Check.objects.exists() and events_since(seq) == []
+
+    # What the webhooks app hands over by task name when a Jenkins build it started finishes.
+    record_check(model_uid=fraud.uid, name="fraud", version="1", check="jenkins/validation", status="success",
+                 details_url="https://jenkins.example.com/job/validation/7/", summary="Jenkins build #7: SUCCESS")
+    listed = modelgate_as(ci_bot).get("checks/list", name="fraud", version="1").json_body["checks"]
+    assert [(c["check"], c["status"], c["reported_by"]) for c in listed] == [("jenkins/validation", "success", None)]
+    assert Activity.objects.get(event="check.reported").actor == "system"
+
+
+def test_a_service_account_may_not_report_checks_on_a_version_it_asked_to_move(fraud, api_as, modelgate_as, ci_bot):
+    assert api_as(ci_bot).post("transition-requests/create", name="fraud", version="1", stage="Production").status_code == 200
+    seq = last_seq()
+
+    denied = modelgate_as(ci_bot).post("checks/report", name="fraud", version="1", check="ci/validate", status="success")
+
+    assert error_of(denied) == (403, "PERMISSION_DENIED")
+    assert "requester" in denied.json_body["message"]
+    assert not Check.objects.exists() and events_since(seq) == []
+    # Other versions are not its request's.
+    assert modelgate_as(ci_bot).post("checks/report", name="fraud", version="2", check="ci/validate", status="success").status_code == 200
+
+
+def test_a_check_the_requester_reported_before_asking_does_not_count_for_the_approval(
+    fraud, api_as, modelgate_as, ci_bot, reviewer, admin_user, grant, ctx_for
+):
+    actions.stage_policy_set(ctx_for(admin_user), stage="Production", required_checks=["ci/validate"])
+    ci = modelgate_as(ci_bot)
+    assert ci.post("checks/report", name="fraud", version="1", check="ci/validate", status="success").status_code == 200
+    assert api_as(ci_bot).post("transition-requests/create", name="fraud", version="1", stage="Production").status_code == 200
+    body = {"name": "fraud", "version": "1", "stage": "Production", "archive_existing_versions": False}
+
+    refused = api_as(reviewer).post("transition-requests/approve", **body)
+    assert error_of(refused) == (409, "RESOURCE_CONFLICT")
+    assert "ci/validate is missing" in refused.json_body["message"]
+    assert stage_of(1) == "None"
+
+    other_ci = User.objects.create(username="other-ci", is_service_account=True)
+    grant(fraud, other_ci, level="CAN_EDIT")
+    assert modelgate_as(other_ci).post("checks/report", name="fraud", version="1", check="ci/validate", status="success").status_code == 200
+    assert api_as(reviewer).post("transition-requests/approve", **body).status_code == 200
+    assert stage_of(1) == "Production"
+
+
 def test_the_latest_report_per_check_name_wins_in_the_check_list(fraud, modelgate_as, ci_bot, outsider):
     ci = modelgate_as(ci_bot)
     for check, status in [
-        ("jenkins/validation", "pending"), ("lint", "failure"),
-        ("jenkins/validation", "failure"), ("jenkins/validation", "success"),
+        ("ci/validation", "pending"), ("lint", "failure"),
+        ("ci/validation", "failure"), ("ci/validation", "success"),
     ]:
         assert ci.post("checks/report", name="fraud", version="1", check=check, status=status).status_code == 200
     ci.post("checks/report", name="fraud", version="2", check="lint", status="success")
 
     listed = modelgate_as(outsider).get("checks/list", name="fraud", version="1").json_body["checks"]
 
-    assert [(c["check"], c["status"]) for c in listed] == [("jenkins/validation", "success"), ("lint", "failure")]
+    assert [(c["check"], c["status"]) for c in listed] == [("ci/validation", "success"), ("lint", "failure")]
     assert Check.objects.count() == 5  # every report is kept
 
 
@@ -153,7 +238,7 @@ def test_the_latest_report_per_check_name_wins_in_the_check_list(fraud, modelgat
 ])
 def test_an_invalid_check_report_is_refused_with_400_and_changes_nothing(fraud, modelgate_as, ci_bot, fields):
     seq = last_seq()
-    body = {"name": "fraud", "version": "1", "check": "jenkins/validation", "status": "success", **fields}
+    body = {"name": "fraud", "version": "1", "check": "ci/validation", "status": "success", **fields}
 
     refused = modelgate_as(ci_bot).post("checks/report", **body)
 

@@ -8,13 +8,14 @@ import pytest
 from django.contrib.auth.models import Group
 from mlflow.exceptions import MlflowException
 
+from audit.ctx import Ctx
 from audit.errors import PermissionDenied
 from audit.models import Activity
 from registry import actions as registry_actions
 from registry.models import RegisteredModel, RegisteredModelAlias
 from tests.conftest import events_since, last_seq
 from workflows import actions, policies
-from workflows.models import Review, StagePolicy, TransitionRequest
+from workflows.models import AliasPolicy, Review, StagePolicy, TransitionRequest
 
 from .conftest import stage_of
 
@@ -123,6 +124,7 @@ def test_a_missing_or_failed_required_check_blocks_the_final_approval_until_a_su
         owner_ctx, name="fraud", stage="Production", required_approvals=2,
         required_checks=["jenkins/validation"],
     )
+    jenkins = Ctx.system()  # jenkins/* checks come from the Jenkins integration only
     request_production()
     approve(ctx_for(approvers[0]))  # short of quorum: recorded whatever the checks say
     final = api_as(approvers[1])
@@ -133,7 +135,7 @@ def test_a_missing_or_failed_required_check_blocks_the_final_approval_until_a_su
     assert missing.json_body["error_code"] == "RESOURCE_CONFLICT"
     assert "jenkins/validation is missing" in missing.json_body["message"]
 
-    actions.check_report(owner_ctx, name="fraud", version=1, check="jenkins/validation", status="failure")
+    actions.check_report(jenkins, name="fraud", version=1, check="jenkins/validation", status="failure")
     failed = final.post("transition-requests/approve", **body)
     assert failed.status_code == 409
     assert "jenkins/validation is failure" in failed.json_body["message"]
@@ -141,7 +143,7 @@ def test_a_missing_or_failed_required_check_blocks_the_final_approval_until_a_su
     assert list(Review.objects.values_list("reviewer__username", flat=True)) == ["approver1"]
     assert (the_request().status, stage_of(1)) == (TransitionRequest.PENDING, "None")
 
-    actions.check_report(owner_ctx, name="fraud", version=1, check="jenkins/validation", status="success")
+    actions.check_report(jenkins, name="fraud", version=1, check="jenkins/validation", status="success")
     passed = final.post("transition-requests/approve", **body)
     assert passed.status_code == 200, passed.json_body
     assert passed.json_body["activity"]["activity_type"] == "APPROVED_REQUEST"
@@ -267,13 +269,13 @@ def test_a_reviewer_below_the_stage_moves_level_may_not_approve_it(
     assert approve(ctx_for(staging_manager), stage="Staging").applied
 
 
-def test_a_models_own_policy_overrides_the_registry_wide_one(
+def test_a_registry_admin_may_give_one_model_a_policy_below_the_registry_wide_one(
     build, admin_user, owner_ctx, ctx_for, reviewer, grant, request_production
 ):
     for name in ("fraud", "churn"):
         grant(build(name), reviewer, level="CAN_MANAGE_PRODUCTION_VERSIONS")
     actions.stage_policy_set(ctx_for(admin_user), stage="Production", required_approvals=2)
-    actions.stage_policy_set(owner_ctx, name="fraud", stage="Production", required_approvals=1)
+    actions.stage_policy_set(ctx_for(admin_user), name="fraud", stage="Production", required_approvals=1)
     request_production(name="fraud")
     request_production(name="churn")
 
@@ -281,10 +283,105 @@ def test_a_models_own_policy_overrides_the_registry_wide_one(
     assert not approve(ctx_for(reviewer), name="churn").applied  # the registry-wide quorum of 2
     assert (stage_of(1, "fraud"), stage_of(1, "churn")) == ("Production", "None")
 
-    # Deleting the model's policy puts it back under the registry-wide one.
-    actions.stage_policy_delete(owner_ctx, name="fraud", stage="Production")
+    # Deleting the model's policy (a registry admin's, so an admin deletes it) puts it back
+    # under the registry-wide one.
+    with pytest.raises(PermissionDenied, match="a registry admin set"):
+        actions.stage_policy_delete(owner_ctx, name="fraud", stage="Production")
+    actions.stage_policy_delete(ctx_for(admin_user), name="fraud", stage="Production")
     fraud = RegisteredModel.objects.get(name="fraud")
     assert policies.stage_policy(fraud, "Production").required_approvals == 2
+
+
+# The registry-wide policy is a floor -------------------------------------------------------------
+
+
+def test_a_models_owner_cannot_set_a_production_policy_weaker_than_the_registry_wide_one(
+    build, admin_user, ctx_for, owner, modelgate_as, api
+):
+    build("fraud")
+    Group.objects.create(name="friends-of-owner")
+    actions.stage_policy_set(
+        ctx_for(admin_user), stage="Production", required_approvals=2, separation_of_duties=True,
+        require_request=True, required_checks=["ci/validate"],
+    )
+    seq = last_seq()
+
+    weak = modelgate_as(owner).post(
+        "policies/stage/set", name="fraud", stage="Production", required_approvals=1,
+        separation_of_duties=False, require_request=False, required_checks=[], approver_team="friends-of-owner",
+    )
+
+    assert weak.status_code == 403 and weak.json_body["error_code"] == "PERMISSION_DENIED"
+    message = weak.json_body["message"]
+    for weakened in ("required_approvals 1 < 2", "separation_of_duties off", "require_request off",
+                     "required_checks without ci/validate", "approver_team 'friends-of-owner'",
+                     "registry-wide Production policy", "needs a registry admin"):
+        assert weakened in message, message
+    assert not StagePolicy.objects.filter(model__name="fraud").exists()
+    assert events_since(seq) == []
+    # ... so she cannot move straight to Production either.
+    moved = api.post("model-versions/transition-stage", name="fraud", version="1", stage="Production",
+                     archive_existing_versions=False)
+    assert moved.status_code == 403 and stage_of(1) == "None"
+
+
+def test_a_models_own_policy_adds_to_the_registry_wide_one_and_review_uses_both(
+    approvers, admin_user, ctx_for, owner, modelgate_as, request_production, api_as
+):
+    admin = ctx_for(admin_user)
+    actions.stage_policy_set(admin, stage="Production", required_approvals=2, required_checks=["ci/validate"])
+    added = modelgate_as(owner).post(
+        "policies/stage/set", name="fraud", stage="Production", required_approvals=2,
+        required_checks=["ci/validate", "ci/fairness"],
+    )
+    assert added.status_code == 200, added.json_body
+    # Later the registry raises its floor above the model's own policy: the stricter holds.
+    actions.stage_policy_set(admin, stage="Production", required_approvals=3, required_checks=["ci/validate"])
+    request_production()
+    body = {"name": "fraud", "version": "1", "stage": "Production", "archive_existing_versions": False}
+
+    for approver in approvers[:2]:
+        reviewed = api_as(approver).post("transition-requests/approve", **body)
+        assert reviewed.status_code == 200, reviewed.json_body
+        assert reviewed.json_body["activity"]["event"] == "transition_request.reviewed"
+    final = api_as(approvers[2]).post("transition-requests/approve", **body)
+
+    assert final.status_code == 409
+    assert "ci/fairness is missing" in final.json_body["message"]
+    assert "ci/validate is missing" in final.json_body["message"]
+    assert (the_request().status, stage_of(1)) == (TransitionRequest.PENDING, "None")
+
+
+def test_a_models_owner_cannot_lower_the_champion_alias_policys_level(
+    build, admin_user, ctx_for, owner, modelgate_as
+):
+    build("fraud")
+    build("churn")
+    actions.alias_policy_set(ctx_for(admin_user), pattern="champion", required_level="CAN_MANAGE")
+    actions.alias_policy_set(ctx_for(admin_user), name="churn", pattern="champion", required_level="CAN_MANAGE")
+    api = modelgate_as(owner)
+    seq = last_seq()
+
+    # Below the registry-wide champion policy, on her own model.
+    lowered = api.post("policies/alias/set", name="fraud", pattern="champion", required_level="CAN_EDIT")
+    assert lowered.status_code == 403
+    assert "required_level CAN_EDIT < CAN_MANAGE" in lowered.json_body["message"]
+    # Below the model policy a registry admin set, and deleting that one.
+    lowered = api.post("policies/alias/set", name="churn", pattern="champion", required_level="CAN_EDIT")
+    assert lowered.status_code == 403
+    assert "the policy a registry admin set for 'churn'" in lowered.json_body["message"]
+    deleted = api.delete("policies/alias/delete", name="churn", pattern="champion")
+    assert deleted.status_code == 403 and "requires a registry admin" in deleted.json_body["message"]
+    assert events_since(seq) == []
+    assert AliasPolicy.objects.get(model__name="churn").required_level == "CAN_MANAGE"
+
+    # Adding to it is hers to do; taking the addition back again is not.
+    assert api.post("policies/alias/set", name="churn", pattern="champion", required_approvals=2).status_code == 200
+    assert api.post("policies/alias/set", name="churn", pattern="champion", required_approvals=1).status_code == 403
+    added = api.post("policies/alias/set", name="fraud", pattern="champion", required_level="CAN_MANAGE",
+                     required_approvals=2)
+    assert added.status_code == 200, added.json_body
+    assert events_since(seq) == ["alias_policy.changed", "alias_policy.changed"]
 
 
 # Managing policies -----------------------------------------------------------------------------
