@@ -11,6 +11,7 @@ from accounts import policies as access
 from accounts.levels import Level
 from audit.errors import PermissionDenied
 from registry import policies as registry_policies
+from registry import validators
 from registry.models import STAGE_PRODUCTION
 
 from .models import AliasPolicy, Check, Review, StagePolicy, TransitionRequest
@@ -69,7 +70,10 @@ def alias_policy(model, alias):
     """The policy protecting `alias` on `model`: the first matching registry-wide policy
     combined with the first matching one of the model's own (_effective), or None."""
     candidates = sorted(AliasPolicy.objects.filter(Q(model=model) | Q(model__isnull=True)), key=lambda p: p.pk)
-    matching = [p for p in candidates if fnmatchcase(alias, p.pattern)]
+    # Compared as match keys (NFKC, Latin look-alikes folded, case ignored), so `chаmpion`
+    # with a Cyrillic а is protected by the `champion` policy too.
+    key = validators.alias_match_key(alias)
+    matching = [p for p in candidates if fnmatchcase(key, validators.alias_match_key(p.pattern))]
     own = next((p for p in matching if p.model_id is not None), None)
     floor = next((p for p in matching if p.model_id is None), None)
     return _effective(floor, own)
@@ -96,6 +100,11 @@ def weakened(policy, reference):
     return weaker
 
 
+def _patterns_overlap(a, b):
+    a, b = validators.alias_match_key(a), validators.alias_match_key(b)
+    return fnmatchcase(a, b) or fnmatchcase(b, a)
+
+
 def _floors(policy):
     """The registry-wide policies a model's `policy` may only add to, with how to name them."""
     if isinstance(policy, StagePolicy):
@@ -103,7 +112,7 @@ def _floors(policy):
         return [(f"the registry-wide {policy.stage} policy", floor or _default_stage_policy(policy.stage))]
     overlapping = [
         p for p in AliasPolicy.objects.filter(model__isnull=True).order_by("pk")
-        if fnmatchcase(p.pattern, policy.pattern) or fnmatchcase(policy.pattern, p.pattern)
+        if _patterns_overlap(p.pattern, policy.pattern)
     ]
     return [(f"the registry-wide alias policy '{p.pattern}'", p) for p in overlapping]
 

@@ -309,10 +309,6 @@ def test_different_aliases_keep_different_match_keys():
     assert validators.alias_match_key("champion") != validators.alias_match_key("challenger")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "workflows/policies.py alias_policy() must compare validators.alias_match_key(alias) with "
-    "validators.alias_match_key(p.pattern) (issue 11 finding 14; workflows is another engineer's)"
-))
 @pytest.mark.parametrize("look_alike", ["ch\u0430mpion", "champi\u03bfn", "\uff43hampion", "Champion"])
 def test_a_look_alike_of_a_protected_alias_is_protected_too(look_alike, fraud, grant, owner, reviewer, api_as):
     # The owner protects `champion` (moving it needs CAN_MANAGE); the reviewer may only edit.
