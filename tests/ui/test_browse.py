@@ -117,3 +117,18 @@ def test_the_list_is_readable_on_a_phone(live_server, sign_in, registry_with_mod
     assert page.get_by_role("table").get_by_role("row").count() == 3
     assert page.get_by_role("columnheader", name="Production").count() == 1
     screenshot(page, "models-list-narrow")
+
+
+def test_repeated_wrong_passwords_lock_the_sign_in_page_with_a_message(live_server, sign_in, registry_with_models, settings):
+    settings.MODELGATE_SIGNIN_MAX_FAILURES_PER_USER = 3
+    for _ in range(3):
+        page = sign_in("parker", "wrong-password")
+        page.context.close()
+    page = sign_in("parker", "parker-pw-123")  # the right password, during the lockout
+    assert "/signin/" in page.url
+    assert "Too many failed sign-ins" in page.inner_text("[role=alert]")
+    page.fill("#id_username", "parker")
+    page.fill("#id_password", "parker-pw-123")
+    with page.expect_response(lambda r: r.request.method == "POST" and "/signin/" in r.url) as answer:
+        page.click("button[type=submit]")
+    assert answer.value.status == 429 and int(answer.value.headers["retry-after"]) > 0
