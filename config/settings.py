@@ -159,7 +159,11 @@ SPECTACULAR_SETTINGS = {
 REDIS_URL = env("REDIS_URL", "")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A short connect timeout: a hand-off to a broker that is down fails fast (webhooks/enqueue.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": env("MODELGATE_BROKER_CONNECT_TIMEOUT", 1.0),
+    }
 else:
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_URL = "filesystem://"
@@ -254,6 +258,9 @@ MODELGATE_ENCRYPTION_KEY = env("MODELGATE_ENCRYPTION_KEY", "")
 # How often the beat sweeper looks for deliveries whose kick was lost or whose worker's claim
 # lapsed (seconds).
 MODELGATE_WEBHOOK_SWEEP_SECONDS = env("MODELGATE_WEBHOOK_SWEEP_SECONDS", 5.0)
+# After a hand-off to Celery fails (broker down), none is tried for this long (seconds): what
+# is written meanwhile waits for the sweeper, and its delivery log says why.
+MODELGATE_WEBHOOK_HANDOFF_PAUSE_SECONDS = env("MODELGATE_WEBHOOK_HANDOFF_PAUSE_SECONDS", 5.0)
 # A worker's claim on a delivery it is sending (seconds), renewed while the send runs (up to 4
 # leases); a killed worker's delivery goes to another within a lease and a sweep (~25 s).
 MODELGATE_WEBHOOK_LEASE_SECONDS = env(

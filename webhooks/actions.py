@@ -18,7 +18,7 @@ from registry import policies as registry_policies
 from registry.models import RegisteredModel
 
 from . import attempts, crypto, payloads, selectors, transport
-from .enqueue import kick
+from .enqueue import hand_off
 from .models import Delivery, Webhook
 
 VOCABULARY = {
@@ -311,5 +311,5 @@ def deliveries_redeliver(ctx, *, webhook_id, delivery_id=None):
         )
         record(ctx, event=ev.DELIVERIES_REDELIVERED, model=webhook.model, target=webhook.id,
                after={"delivery_ids": ids})
-        transaction.on_commit(lambda: kick(ids), robust=True)
+        transaction.on_commit(lambda: hand_off(ids), robust=True)
     return ids

@@ -93,7 +93,7 @@ class DeliveryAdmin(InternalOutcomesHidden, ReadOnly, admin.ModelAdmin):
     search_fields = ["id", "event_id", "webhook__id", "webhook__name"]
     list_select_related = ["webhook"]
     fields = ["id", "webhook", "event", "event_id", "activity_seq", "status", "attempts", "next_attempt_at",
-              "finished_at", "last_error", "is_test", "payload_text", "jenkins_queue_url", "jenkins_build_url",
+              "finished_at", "last_error", "handoff_error", "is_test", "payload_text", "jenkins_queue_url", "jenkins_build_url",
               "jenkins_build_number", "jenkins_result"]
     readonly_fields = fields
     inlines = [AttemptInline]

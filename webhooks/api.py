@@ -381,6 +381,8 @@ def delivery_json(delivery, viewer, *, attempts=None):
         "next_attempt_time": to_millis(delivery.next_attempt_at) if delivery.status == "PENDING" else None,
         "creation_time": to_millis(delivery.created_at), "finish_time": to_millis(delivery.finished_at),
         "last_error": last_error,
+        # Why it waited for the sweeper instead of going at once (the broker was down).
+        "handoff_error": delivery.handoff_error,
     }
     if delivery.jenkins_queue_url:
         body["jenkins"] = {"queue_url": delivery.jenkins_queue_url, "build_url": delivery.jenkins_build_url,

@@ -6,12 +6,26 @@ order, and the same way webhooks hands checks to workflows. The message is the o
 `task.delay()` would send: the tasks set no routing options, and ignore their results.
 
 Every hand-off may fail (broker down): the rows stay in the database and the sweeper sends
-them later, so a failure is logged and nothing is lost."""
+them later, so a failure is logged and nothing is lost. Two things keep a broker outage from
+slowing the registry down:
+
+- a write's hand-off (`hand_off`) runs on a thread of its own in each process, so the request
+  that committed never waits on the broker;
+- a circuit breaker: after a hand-off fails, none is tried for
+  MODELGATE_WEBHOOK_HANDOFF_PAUSE_SECONDS (each try costs redis-py's connection retries);
+  what is skipped meanwhile waits for the sweeper, and says so in the delivery log."""
 
 import logging
+import os
+import queue
+import threading
+import time
 
 from celery import current_app
 from django.conf import settings
+from django.db import connection
+
+from .models import Delivery
 
 logger = logging.getLogger(__name__)
 
@@ -19,25 +33,100 @@ DELIVER = "webhooks.tasks.deliver"
 FOLLOW_JENKINS_BUILD = "webhooks.tasks.follow_jenkins_build"
 
 
+class HandOffFailed(Exception):
+    """The broker did not take the task (or the breaker is open after it did not)."""
+
+
+class _Breaker:
+    def __init__(self):
+        self.open_until = 0.0
+        self.reason = ""
+
+    def check(self):
+        if time.monotonic() < self.open_until:
+            raise HandOffFailed(self.reason)
+
+    def trip(self, exc):
+        self.reason = f"the broker did not take the hand-off ({type(exc).__name__}: {exc})"
+        self.open_until = time.monotonic() + settings.MODELGATE_WEBHOOK_HANDOFF_PAUSE_SECONDS
+        return self.reason
+
+
+breaker = _Breaker()
+
+
 def _send(name, delivery_id, countdown=None):
-    current_app.send_task(name, args=(delivery_id,), countdown=countdown, ignore_result=True)
+    breaker.check()
+    try:
+        # retry=False: one try; the sweeper is the retry.
+        current_app.send_task(name, args=(delivery_id,), countdown=countdown, ignore_result=True, retry=False)
+    except Exception as exc:
+        raise HandOffFailed(breaker.trip(exc)) from exc
 
 
 def kick(delivery_ids):
-    """Ask Celery to send these now. If the broker is down the rows stay PENDING and the
-    sweeper sends them later: nothing is lost."""
+    """Ask Celery to send these now. Returns None, or why the broker did not take them: then
+    the rows stay PENDING and the sweeper sends them later; nothing is lost."""
     for delivery_id in delivery_ids:
         try:
             _send(DELIVER, delivery_id)
-        except Exception:  # broker unreachable: the sweep will pick it up
-            logger.warning("Could not enqueue delivery %s; the sweeper will retry", delivery_id, exc_info=True)
-            return
+        except HandOffFailed as exc:
+            logger.warning("Could not enqueue %d deliveries (%s); the sweeper will send them", len(delivery_ids), exc)
+            return str(exc)
+    return None
+
+
+def _note_waiting(delivery_ids, reason):
+    """Say in the delivery log why these wait for the sweeper (kept once they are sent)."""
+    try:
+        Delivery.objects.filter(pk__in=delivery_ids, status=Delivery.PENDING).update(
+            handoff_error=f"{reason}; the sweeper sends it (every {settings.MODELGATE_WEBHOOK_SWEEP_SECONDS:g} s)"
+        )
+    finally:
+        connection.close()  # the hand-off thread's own connection: not held between outages
+
+
+class _HandOffThread:
+    """One hand-off thread per process (started again in a forked child), fed by a queue."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid = None
+        self.jobs = None
+
+    def put(self, delivery_ids):
+        with self.lock:
+            if self.pid != os.getpid():
+                self.pid, self.jobs = os.getpid(), queue.SimpleQueue()
+                threading.Thread(target=self._run, args=(self.jobs,), name="webhooks-hand-off", daemon=True).start()
+        self.jobs.put(delivery_ids)
+
+    @staticmethod
+    def _run(jobs):
+        while True:
+            delivery_ids = jobs.get()
+            try:
+                reason = kick(delivery_ids)
+                if reason is not None:
+                    _note_waiting(delivery_ids, reason)
+            except Exception:  # the thread must outlive any one job; the sweeper has the rows
+                logger.exception("Hand-off of deliveries %s failed", delivery_ids)
+
+
+hand_off_thread = _HandOffThread()
+
+
+def hand_off(delivery_ids):
+    """A write's hand-off, after its commit: kick() on the process's hand-off thread. If the
+    broker does not take them, the delivery log says why they wait; a process that exits
+    first leaves them to the sweeper all the same."""
+    hand_off_thread.put(list(delivery_ids))
 
 
 def schedule(delivery_id, seconds):
     try:
         _send(DELIVER, delivery_id, countdown=seconds)
-    except Exception:
+    except HandOffFailed:
         logger.warning("Could not schedule retry of %s; the sweeper will", delivery_id, exc_info=True)
 
 
@@ -45,5 +134,5 @@ def follow_jenkins_later(delivery_id, seconds=None):
     try:
         _send(FOLLOW_JENKINS_BUILD, delivery_id,
               countdown=settings.MODELGATE_JENKINS_POLL_SECONDS if seconds is None else seconds)
-    except Exception:
+    except HandOffFailed:
         logger.warning("Could not schedule following Jenkins build of %s", delivery_id, exc_info=True)

@@ -106,6 +106,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    # Why it was not handed to Celery when it was written (broker down): it waited for the sweeper.
+    handoff_error = models.TextField(blank=True, default="")
     # Jenkins: where the build was queued and what became of it.
     jenkins_queue_url = models.URLField(max_length=2000, blank=True, default="")
     jenkins_build_url = models.URLField(max_length=2000, blank=True, default="")

@@ -26,7 +26,7 @@ from audit.ctx import Ctx
 
 # The outbox calls actions (webhook_disable) like any other caller; actions never import it.
 from . import actions, attempts, payloads
-from .enqueue import follow_jenkins_later, kick, schedule
+from .enqueue import follow_jenkins_later, hand_off, kick, schedule
 from .models import Delivery, Webhook
 
 
@@ -48,7 +48,7 @@ def on_activity_recorded(sender, activity, ctx, **kwargs):
     if created:
         Delivery.objects.bulk_create(created)
         ids = [d.id for d in created]
-        transaction.on_commit(lambda: kick(ids), robust=True)
+        transaction.on_commit(lambda: hand_off(ids), robust=True)
 
 
 def _older_unfinished():
@@ -124,6 +124,10 @@ def due_deliveries(limit=500):
         .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )
 
+
+# A retry due within this many seconds is also scheduled on Celery, to go on time rather than
+# at the next sweep.
+SCHEDULE_RETRIES_WITHIN = 60
 
 # However slow a receiver, a send holds its claim at most this many leases: then it counts as
 # stuck and the sweeper may hand the delivery to another worker.
@@ -218,7 +222,10 @@ def settle(delivery, result):
     if current.status == Delivery.DELIVERED and current.webhook.target == Webhook.JENKINS and current.jenkins_queue_url:
         transaction.on_commit(lambda: follow_jenkins_later(current.pk), robust=True)
     if retry_in is not None:
-        schedule(current.pk, retry_in)
+        if retry_in <= SCHEDULE_RETRIES_WITHIN:
+            schedule(current.pk, retry_in)
+        # A later retry is the sweeper's: no worker holds a message for hours, which Redis
+        # would hand out again after its visibility timeout.
     elif current.status in Delivery.FINISHED:
         following = next_in_line(current)
         if following is not None:

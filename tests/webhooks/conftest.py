@@ -538,6 +538,16 @@ class Worker:
                 pytest.fail(f"The Celery worker was not ready in {timeout}s:\n{self.log_tail()}")
             time.sleep(0.1)
 
+    def ensure_running(self):
+        """Start it again if it is not running, as a process supervisor would: Celery's worker
+        exits ("Unrecoverable error") when its Redis goes away while it holds unacknowledged
+        messages."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self._signal_group(signal.SIGKILL)  # whatever of its group is left (beat, pool)
+            self.proc = None
+        if self.proc is None:
+            self.start()
+
     def log(self):
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
@@ -602,8 +612,7 @@ def worker_process(django_db_setup, worker_broker_url, worker_env, tmp_path_fact
 def worker(worker_process, transactional_db, request):
     """The module's running worker, for one transaction=True test. Afterwards nothing is left
     for it to do, so it does not write while the test database is flushed."""
-    if worker_process.proc is None:
-        worker_process.start()
+    worker_process.ensure_running()
     yield worker_process
     from webhooks.models import Delivery, Webhook
 
