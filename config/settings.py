@@ -46,12 +46,14 @@ INSTALLED_APPS = [
     "workflows",
     "webhooks",
     "ui",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.middleware.RequestIdMiddleware",
+    "ops.middleware.RequestMetricsAndLogMiddleware",  # after the request id: its access line names it
     "registry.api.middleware.RefuseUnstorableTextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -224,13 +226,28 @@ MODELGATE_TRACKING_CACHE_SECONDS = env("MODELGATE_TRACKING_CACHE_SECONDS", 60)
 MODELGATE_LINEAGE_MAX_RETRIES = env("MODELGATE_LINEAGE_MAX_RETRIES", 12)
 MODELGATE_LINEAGE_RETRY_SECONDS = env("MODELGATE_LINEAGE_RETRY_SECONDS", 10.0)
 
+# Logs: one JSON object a line on stderr, each with the id of the request it was written
+# for (ops/logs.py); one access line a request (ops.requests). The Celery worker logs the same
+# way (it keeps this configuration instead of installing its own), and so does gunicorn with
+# `-c python:ops.gunicorn`.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "ops.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Operations (ops/). /metrics is for registry admins' tokens and for clients whose address
+# (the connecting peer, not X-Forwarded-For) is in one of these networks (comma-separated CIDRs).
+MODELGATE_METRICS_ALLOWED_NETWORKS = env("MODELGATE_METRICS_ALLOWED_NETWORKS", [])
+# How often beat asks a worker to write its heartbeat (reported by /ready and /metrics; stale
+# after three missed beats), and whether a stale one makes /ready answer 503.
+MODELGATE_WORKER_HEARTBEAT_SECONDS = env("MODELGATE_WORKER_HEARTBEAT_SECONDS", 15.0)
+MODELGATE_READY_REQUIRES_WORKER = env("MODELGATE_READY_REQUIRES_WORKER", False)
 
 # Access control (accounts/policies.py). Every authenticated user gets this level on every
 # model unless it is NONE; and may create models unless MODELGATE_DEFAULT_CAN_CREATE is false.
@@ -288,6 +305,10 @@ CELERY_BEAT_SCHEDULE = {
     "checkpoint-activity-log": {
         "task": "audit.tasks.checkpoint_activity",
         "schedule": MODELGATE_ACTIVITY_CHECKPOINT_SECONDS,
+    },
+    "worker-heartbeat": {
+        "task": "ops.tasks.worker_heartbeat",
+        "schedule": MODELGATE_WORKER_HEARTBEAT_SECONDS,
     },
     "close-stale-transition-requests": {
         "task": "workflows.tasks.close_stale_requests",

@@ -57,5 +57,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[AllowAny]),
         name="api-docs-swagger",
     ),
+    path("", include("ops.urls")),
     path("", include(ui_urls)),
 ]
