@@ -27,10 +27,11 @@ migrate: $(VENV)/.run-deps
 	mkdir -p $(VAR_DIR)/broker/out $(VAR_DIR)/broker/processed $(VAR_DIR)/broker/control
 	$(PY) manage.py migrate --noinput
 
+# Ctrl-C stops the web server and the worker within 10 s (bin/run-local).
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py bootstrap_demo
-	bin/run-local $(HOST) $(PORT)
+	$(PY) manage.py bootstrap_demo --host $(HOST) --port $(PORT)
+	VENV=$(VENV) bin/run-local $(HOST) $(PORT)
 
 services:
 	bin/ensure-services
