@@ -270,6 +270,9 @@ MODELGATE_WEBHOOK_DISABLE_AFTER = env("MODELGATE_WEBHOOK_DISABLE_AFTER", 20)
 # Private, loopback and link-local destinations are refused unless inside one of these
 # networks (comma-separated CIDRs), checked when connecting: e.g. an internal Jenkins.
 MODELGATE_WEBHOOK_ALLOWED_NETWORKS = env("MODELGATE_WEBHOOK_ALLOWED_NETWORKS", [])
+# The URL schemes a webhook may use. MLflow allows only https by default; Modelgate allows http
+# too, since an internal Jenkins is often plain http. Set to "https" to refuse http.
+MODELGATE_WEBHOOK_ALLOWED_SCHEMES = env("MODELGATE_WEBHOOK_ALLOWED_SCHEMES", ["https", "http"])
 # Key for webhook secrets at rest (Fernet); derived from SECRET_KEY when unset.
 MODELGATE_ENCRYPTION_KEY = env("MODELGATE_ENCRYPTION_KEY", "")
 # How often the beat sweeper looks for deliveries whose kick was lost or whose worker's claim

@@ -254,7 +254,11 @@ def source(value, *, run_id="", model_id=""):
             f"Invalid model version source: '{value}'. It decodes to a NUL character."
         )
     if ".." in decoded.replace("\\", "/").split("/"):
-        raise InvalidParameterValue(f"Invalid model version source: '{value}'. '..' is not allowed.")
+        raise InvalidParameterValue(  # MLflow's words, which clients match
+            f"Invalid model version source: '{value}'. If supplying a source as an http, https, local file "
+            "path, ftp, objectstore, or mlflow-artifacts uri, an absolute path must be provided without "
+            "relative path references present. Please provide an absolute path."
+        )
     parsed = urlparse(value)
     scheme = parsed.scheme.lower()
     # A one-letter "scheme" is a Windows drive (C:\models).

@@ -4,8 +4,9 @@ disabling of a failing webhook. Each ends with exactly one record()."""
 import base64
 import ipaddress
 import random
-from urllib.parse import urlsplit
+import re
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -64,15 +65,24 @@ def _validate_events(flavor, events, model):
 
 
 def _validate_url(ctx, url):
-    """A URL webhooks may use. An address in an allowlisted internal network is only for
-    registry admins; a host name is checked against what it resolves to at every connect."""
-    if not url:
-        raise InvalidParameterValue("A webhook needs a url.")
+    """A URL webhooks may use, checked in MLflow's order and refused in its words: not blank,
+    parseable, an allowed scheme (MODELGATE_WEBHOOK_ALLOWED_SCHEMES), a host. An address in an
+    allowlisted internal network is only for registry admins; a host name is checked against
+    what it resolves to at every connect."""
+    if not url or not url.strip():
+        raise InvalidParameterValue(f"Webhook URL cannot be empty or just whitespace: {url!r}")
     if len(url) > 2000:
         raise InvalidParameterValue("url must be at most 2000 characters.")
     try:
+        scheme, host, _ = transport.origin(url)
+        schemes = settings.MODELGATE_WEBHOOK_ALLOWED_SCHEMES
+        if scheme not in schemes:
+            raise InvalidParameterValue(
+                f"Invalid webhook URL scheme: {scheme!r}. Allowed schemes are: {', '.join(schemes)}."
+            )
+        if not host:
+            raise InvalidParameterValue(f"Webhook URL must include a hostname: {url!r}")
         transport.check_url(url)
-        host = urlsplit(url).hostname
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:
@@ -84,6 +94,19 @@ def _validate_url(ctx, url):
     except transport.DestinationRefused as exc:
         raise InvalidParameterValue(f"Invalid webhook url: {exc}.") from None
     return url
+
+
+# MLflow's rule for webhook names (mlflow.utils.validation._validate_webhook_name).
+MLFLOW_NAME = re.compile(r"(?=.{1,63}$)[a-z0-9]([a-z0-9._-]*[a-z0-9])?", re.IGNORECASE)
+
+
+def _validate_name(flavor, name):
+    if flavor == Webhook.MLFLOW and not MLFLOW_NAME.fullmatch(name):
+        raise InvalidParameterValue(
+            f"Webhook name {name!r} is invalid. It must start and end with a letter or digit, be less than "
+            "63 characters long, and contain only letters, digits, dots (.), underscores (_), and hyphens (-)."
+        )
+    return name
 
 
 def _validate_secret(secret):
@@ -155,7 +178,8 @@ def webhook_create(
         model = _model(ctx, model_name)
         _require_manage(ctx, model, flavor)
         webhook = Webhook(
-            flavor=flavor, target=target, name=name or "", description=description or "", model=model,
+            flavor=flavor, target=target, name=_validate_name(flavor, name or ""), description=description or "",
+            model=model,
             events=_validate_events(flavor, events, model), status=_validate_status(status),
             url=_validate_url(ctx, url), destination_set_by_admin=access.is_registry_admin(ctx.user),
             enable_ssl_verification=bool(enable_ssl_verification),
@@ -181,9 +205,9 @@ def _lock_webhook(ctx, webhook_id, flavor=None):
         .filter(pk=str(webhook_id)).first()
     )
     if webhook is None or (flavor and webhook.flavor != flavor) or webhook.status == Webhook.RETIRED:
-        raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
+        raise selectors.webhook_not_found(webhook_id)
     if webhook.model is not None and not registry_policies.can_read(ctx.user, webhook.model):
-        raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
+        raise selectors.webhook_not_found(webhook_id)
     _require_manage(ctx, webhook.model, webhook.flavor)
     return webhook
 
@@ -218,9 +242,10 @@ def webhook_update(ctx, *, webhook_id, flavor=None, **changes):
             _set_jenkins_credential(webhook, changes.get("jenkins_token"), changes.get("jenkins_password"))
         if changes.get("enable_ssl_verification") is not None:
             webhook.enable_ssl_verification = bool(changes["enable_ssl_verification"])
-        for field in ("name", "description"):
-            if changes.get(field) is not None:
-                setattr(webhook, field, changes[field])
+        if changes.get("name") is not None:
+            webhook.name = _validate_name(webhook.flavor, changes["name"])
+        if changes.get("description") is not None:
+            webhook.description = changes["description"]
         if changes.get("status") is not None:
             webhook.status = _validate_status(changes["status"])
             if webhook.status == Webhook.ACTIVE:

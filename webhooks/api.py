@@ -179,7 +179,7 @@ class MlflowEvent(serializers.Serializer):
 
 class MlflowWebhookIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    url = serializers.CharField(max_length=2000)
+    url = serializers.CharField(max_length=2000, trim_whitespace=False)  # "   " gets MLflow's answer
     events = MlflowEvent(many=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     secret = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
@@ -187,8 +187,8 @@ class MlflowWebhookIn(serializers.Serializer):
 
 
 class MlflowWebhookPatch(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
-    url = serializers.CharField(required=False, max_length=2000)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    url = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=False)
     events = MlflowEvent(many=True, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     secret = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
@@ -205,6 +205,8 @@ class MlflowTest(serializers.Serializer):
 
 
 def _mlflow_event_names(events):
+    if not events:
+        raise InvalidParameterValue("Webhook events must be a non-empty list of WebhookEvent objects: [].")
     return [f"{e['entity'].lower()}.{e['action'].lower()}" for e in events]
 
 
@@ -229,6 +231,8 @@ def mlflow_webhook_json(webhook):
 def mlflow_webhooks(request):
     if request.method == "GET":
         data = msg.parse(request, MlflowList)
+        if not 1 <= data["max_results"] <= 1000:
+            raise InvalidParameterValue("max_results must be between 1 and 1000.")
         qs = selectors.manageable_webhooks(request.user).filter(flavor=Webhook.MLFLOW).order_by("created_at", "id")
         rows, token = page(qs, data["max_results"], data["page_token"], limit=1000)
         return Response(page_json("webhooks", rows, token, mlflow_webhook_json))
@@ -255,7 +259,8 @@ def mlflow_webhook(request, webhook_id):
             return Response({})
         data = msg.parse(request, MlflowWebhookPatch)
         webhook = actions.webhook_update(
-            ctx, webhook_id=webhook_id, flavor=Webhook.MLFLOW, name=data.get("name"), url=data.get("url"),
+            # As MLflow: an empty name or url leaves it as it is.
+            ctx, webhook_id=webhook_id, flavor=Webhook.MLFLOW, name=data.get("name") or None, url=data.get("url") or None,
             events=_mlflow_event_names(data["events"]) if data.get("events") else None,
             description=data.get("description"), secret=data.get("secret"), status=data.get("status"),
         )

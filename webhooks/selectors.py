@@ -51,8 +51,13 @@ def outcome_for(viewer, *, internal, body, error, latency_ms=None):
 def webhook_get(viewer, webhook_id, flavor=None):
     webhook = manageable_webhooks(viewer).filter(pk=str(webhook_id)).first()
     if webhook is None or (flavor and webhook.flavor != flavor):
-        raise ResourceDoesNotExist(f"Webhook with id {webhook_id} not found")
+        raise webhook_not_found(webhook_id)
     return webhook
+
+
+def webhook_not_found(webhook_id):
+    """The error for a webhook that is missing or not the caller's to see, in MLflow's words."""
+    return ResourceDoesNotExist(f"Webhook with ID {webhook_id} not found.")
 
 
 def deliveries(viewer, *, webhook_id=None, status=None, event=None):

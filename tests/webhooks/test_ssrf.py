@@ -159,8 +159,8 @@ def test_the_transport_reaches_an_allowlisted_network_only_in_a_session_allowed_
     ("http://[::1]/hook", "not a public address"),
     ("http://[fd00::1]/hook", "not a public address"),
     ("http://[::ffff:10.0.0.1]/hook", "not a public address"),
-    ("file:///etc/passwd", "only http and https"),
-    ("gopher://127.0.0.1:6379/_FLUSHALL", "only http and https"),
+    ("file:///etc/passwd", "Invalid webhook URL scheme: 'file'"),
+    ("gopher://127.0.0.1:6379/_FLUSHALL", "Invalid webhook URL scheme: 'gopher'"),
     ("http://jenkins:token@ci.example.com/hook", "credentials in the URL"),
 ])
 def test_creating_a_webhook_with_a_private_or_unsafe_url_is_a_400_and_creates_nothing(
