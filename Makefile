@@ -9,7 +9,7 @@ PORT ?= 8000
 # The embedded default's data: SQLite and the filesystem broker (settings never create it).
 VAR_DIR ?= $(or $(MODELGATE_VAR_DIR),var)
 
-.PHONY: run test services migrate clean
+.PHONY: run test services migrate clean bench-webhooks
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ services:
 
 test: $(VENV)/.test-deps services
 	$(VENV)/bin/pytest
+
+# Webhook delivery throughput and approval-to-receiver latency (bench/webhooks.py): a real
+# worker, PostgreSQL and Redis on this machine, bounded in time, nothing beyond 127.0.0.1.
+bench-webhooks: $(VENV)/.test-deps services
+	$(PY) bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -198,7 +198,10 @@ def settle(delivery, result):
         current.claimed_until = None
         if outcome == "delivered":
             current.status, current.finished_at, current.last_error = Delivery.DELIVERED, now, ""
-            Webhook.objects.filter(pk=current.webhook_id).update(consecutive_failures=0)
+            if current.webhook.consecutive_failures:
+                # Only then: an UPDATE of the webhook's row on every delivery would queue all of
+                # a webhook's concurrent deliveries behind that one row lock.
+                Webhook.objects.filter(pk=current.webhook_id).update(consecutive_failures=0)
         else:
             current.last_error = result.error or f"HTTP {result.status_code}: {result.body[:200]}"
             if outcome == "transient" and current.attempts < max_attempts():

@@ -6,6 +6,7 @@ should arrive, keep each model's events in order, and give up where it should
 This module runs its own redis-server (so stopping it harms nobody else), and one worker on it
 with fast retries, a 3 s lease and disabling after 3 consecutive failures."""
 
+import gc
 import shutil
 import socket
 import subprocess
@@ -174,11 +175,14 @@ def test_writes_while_redis_is_down_stay_fast_and_all_arrive_in_order_through_th
     baseline = sorted(timed_write(f"up{n}") for n in range(6))[1:][2]
     receiver.wait_for(6)
     limit = max(0.1, 2 * baseline)
+    # A full garbage collection of this test process's heap (large once other modules ran)
+    # takes ~0.2 s; collect now so that none lands inside a timed write.
+    gc.collect()
     private_redis.stop()
     try:
         took = [timed_write(f"k{n}") for n in range(WRITES_WHILE_DOWN)]
         # The hand-off to the broker is off the request: no write waits for it.
-        assert max(took) < limit, (f"limit {limit * 1000:.0f} ms", [f"{t * 1000:.0f} ms" for t in took])
+        assert max(took) < limit, (f"limit {limit * 1000:.0f} ms", " ".join(f"{t * 1000:.0f}" for t in took))
         deliveries = list(Delivery.objects.filter(webhook=fraud_hook, status=Delivery.PENDING).order_by("activity_seq"))
         ledger([d.event_id for d in deliveries], receiver)
         assert len(deliveries) == WRITES_WHILE_DOWN
