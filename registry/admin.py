@@ -224,9 +224,17 @@ class StageAdmin(admin.ModelAdmin):
             actions.stage_delete(Ctx.from_request(request, via=VIA_ADMIN), name=obj.name)
         except RegistryError as exc:
             messages.error(request, exc.message)
+            request._stage_refused = True
 
     def delete_model(self, request, obj):
         self._delete(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        # Back to the list (stages are never changed, so Django would go to the index), and
+        # no "deleted successfully" after a refusal.
+        if not getattr(request, "_stage_refused", False):
+            messages.success(request, f"The stage “{obj_display}” was deleted.")
+        return redirect(reverse("admin:registry_stage_changelist"))
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:  # one action, one activity, per stage

@@ -72,6 +72,11 @@ def model_row(model):
         "latest": version_link(latest[-1]) if latest else None,
         "staging": by_stage.get("Staging", []),
         "production": by_stage.get("Production", []),
+        # Custom stages (active ones count for latest versions), newest version last.
+        "other_stages": [
+            {"stage": stage, "versions": links} for stage, links in by_stage.items()
+            if stage not in ("None", "Staging", "Production", "Archived")
+        ],
         "aliases": [
             {"alias": a.alias, "number": a.version.version, "url": version_url(model.name, a.version.version)}
             for a in model.aliases.all()
@@ -165,11 +170,13 @@ def models_list(request):
             status = 400
     else:
         status = 400
+    rows = [model_row(m) for m in models]
     return render(request, "ui/models_list.html", {
         "nav": "models",
         "form": form,
         "models": models,
-        "rows": [model_row(m) for m in models],
+        "rows": rows,
+        "show_other_stages": any(row["other_stages"] for row in rows),
         "page_number": page_number,
         "has_next": bool(next_token),
     }, status=status)
