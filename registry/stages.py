@@ -78,6 +78,8 @@ def hold(name):
     """Inside an action's transaction: keep a custom stage from being deleted until commit,
     while a version moves into it or a request or policy starts naming it. Holders do not
     block each other for long: the lock is taken only for the rest of that one transaction."""
+    if not name or any(s.name == name for s in BUILT_INS):
+        return  # no stage, or a built-in (never deleted): nothing to hold
     Stage.objects.select_for_update(no_key=True).filter(name=name).exists()
 
 
