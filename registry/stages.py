@@ -12,7 +12,10 @@ back in their defined spelling, as MLflow does for the built-ins.
 
 from dataclasses import dataclass
 
+from django.db import connection
+
 from accounts.levels import Level
+from audit.errors import InvalidParameterValue
 
 from .models import STAGE_ARCHIVED, STAGE_NONE, STAGE_PRODUCTION, STAGE_STAGING, Stage
 
@@ -76,11 +79,22 @@ def get(name):
 
 def hold(name):
     """Inside an action's transaction: keep a custom stage from being deleted until commit,
-    while a version moves into it or a request or policy starts naming it. Holders do not
-    block each other for long: the lock is taken only for the rest of that one transaction."""
+    while a version moves into it or a request or policy starts naming it, and refuse it if
+    it was deleted since the caller validated it. On PostgreSQL a FOR KEY SHARE lock: it
+    blocks the delete (FOR UPDATE) but not other holders. SQLite runs one write transaction
+    at a time, so a plain read there is enough."""
     if not name or any(s.name == name for s in BUILT_INS):
         return  # no stage, or a built-in (never deleted): nothing to hold
-    Stage.objects.select_for_update(no_key=True).filter(name=name).exists()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {Stage._meta.db_table} WHERE name = %s FOR KEY SHARE", [name])
+            found = cursor.fetchone() is not None
+    else:
+        found = Stage.objects.filter(name=name).exists()
+    if not found:
+        raise InvalidParameterValue(
+            f"Invalid Model Version stage: {name}. Value must be one of {', '.join(names())}."
+        )
 
 
 def transition_level(from_stage, to_stage):

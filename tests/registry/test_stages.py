@@ -2,9 +2,13 @@
 /api/2.0/modelgate/stages/*, and every MLflow registry call that takes a stage takes them,
 with the built-ins answering exactly as before."""
 
+import threading
+
 import pytest
+from django.db import connection, transaction
 
 from audit import events
+from audit.errors import InvalidParameterValue
 from registry import actions
 from registry.models import ModelVersion, Stage
 from tests.conftest import assert_error, events_since, last_seq
@@ -216,3 +220,78 @@ def test_get_latest_versions_and_search_count_active_custom_stages_and_inactive_
     assert [(v["version"], v["current_stage"]) for v in found["latest_versions"]] == [("1", "Shadow"), ("3", "None")]
     got = api.get("registered-models/get", name="fraud").json_body["registered_model"]
     assert [v["current_stage"] for v in got["latest_versions"]] == ["Shadow", "None"]
+
+
+# A delete racing a move ---------------------------------------------------------------------------
+
+def in_a_thread(work):
+    """Start work() in a thread of its own (its own connection); join() returns its outcome."""
+    outcome = {}
+
+    def target():
+        try:
+            outcome["result"] = work()
+        except Exception as exc:  # handed back to the test thread
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=target)
+    thread.start()
+
+    def join():
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the racing call hung"
+        return outcome
+
+    thread.join_outcome = join
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delete_waits_for_a_move_into_the_stage_and_is_then_refused(define, fraud, owner_ctx, ctx_for, admin_user):
+    define("Canary")
+    moved, release = threading.Event(), threading.Event()
+
+    def move_and_hold_the_transaction_open():
+        with transaction.atomic():
+            actions.version_transition(owner_ctx, name="fraud", version="1", stage="Canary")
+            moved.set()
+            release.wait(timeout=10)
+
+    mover = in_a_thread(move_and_hold_the_transaction_open)
+    assert moved.wait(timeout=10)
+    deleter = in_a_thread(lambda: actions.stage_delete(ctx_for(admin_user), name="Canary"))
+    deleter.join(timeout=0.5)
+    assert deleter.is_alive()  # waiting on the moving transaction's hold on the stage
+    release.set()
+
+    assert "error" not in mover.join_outcome()
+    refused = deleter.join_outcome()["error"]
+    assert isinstance(refused, InvalidParameterValue) and "1 model version(s) are in it" in refused.message
+    assert (stage_of(1), Stage.objects.filter(name="Canary").exists()) == ("Canary", True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_into_a_stage_being_deleted_waits_and_is_then_refused(define, fraud, owner_ctx, ctx_for, admin_user):
+    define("Canary")
+    deleted, release = threading.Event(), threading.Event()
+
+    def delete_and_hold_the_transaction_open():
+        with transaction.atomic():
+            actions.stage_delete(ctx_for(admin_user), name="Canary")
+            deleted.set()
+            release.wait(timeout=10)
+
+    deleter = in_a_thread(delete_and_hold_the_transaction_open)
+    assert deleted.wait(timeout=10)
+    mover = in_a_thread(lambda: actions.version_transition(owner_ctx, name="fraud", version="1", stage="Canary"))
+    mover.join(timeout=0.5)
+    assert mover.is_alive()
+    release.set()
+
+    assert "error" not in deleter.join_outcome()
+    refused = mover.join_outcome()["error"]
+    assert isinstance(refused, InvalidParameterValue)
+    assert "Value must be one of None, Staging, Production, Archived." in refused.message
+    assert (stage_of(1), Stage.objects.exists()) == ("None", False)
