@@ -236,6 +236,9 @@ class StageAdmin(admin.ModelAdmin):
             messages.success(request, f"The stage “{obj_display}” was deleted.")
         return redirect(reverse("admin:registry_stage_changelist"))
 
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:  # one action, one activity, per stage
-            self._delete(request, obj)
+    def get_actions(self, request):
+        # One stage at a time, from its page: "delete selected" would report success for
+        # stages the action refused.
+        actions_ = super().get_actions(request)
+        actions_.pop("delete_selected", None)
+        return actions_

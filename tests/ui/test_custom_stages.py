@@ -126,4 +126,6 @@ def test_a_registry_admin_defines_and_deletes_a_stage_in_the_admin_and_other_sta
     staff.goto(f"{live_server.url}/admin/registry/stage/")
     assert "Canary" in staff.inner_text("#result_list")
     assert staff.locator("a.addlink").count() == 0
+    assert page.goto(f"{live_server.url}/admin/registry/stage/").ok
+    assert "delete_selected" not in page.inner_html("#changelist-form")
     assert staff.goto(f"{live_server.url}/admin/registry/stage/add/").status == 403
