@@ -27,6 +27,9 @@ ALIAS_DELETED = "model_version_alias.deleted"
 
 MODEL_PERMISSIONS_CHANGED = "registered_model_permissions.changed"
 REGISTRY_PERMISSIONS_CHANGED = "registry_permissions.changed"
+# The lifecycle: a registry admin adds or removes a custom stage.
+STAGE_CREATED = "stage.created"
+STAGE_DELETED = "stage.deleted"
 
 # The activity log itself: a signed checkpoint of its head (audit/actions.py).
 ACTIVITY_CHECKPOINTED = "activity.checkpointed"

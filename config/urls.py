@@ -7,6 +7,7 @@ from accounts import api as token_api
 from audit import api as audit_api
 from registry.api import databricks
 from registry.api import lineage as lineage_api
+from registry.api import stages as stages_api
 from registry.api import urls as registry_urls
 from ui import urls as ui_urls
 from ui import views as ui_views
@@ -30,6 +31,9 @@ modelgate_routes = [
     path("tokens/revoke", token_api.revoke_token),
     path("activity/checkpoints", audit_api.list_checkpoints),
     path("lineage/get", lineage_api.get_lineage),
+    path("stages/create", stages_api.create_stage),
+    path("stages/list", stages_api.list_stages),
+    path("stages/delete", stages_api.delete_stage),
     *workflow_urls.modelgate_routes,
     *webhook_urls.modelgate_routes,
 ]

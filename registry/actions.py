@@ -11,6 +11,7 @@ from accounts.levels import Level
 from audit import events
 from audit.activity import record
 from audit.errors import (
+    InvalidParameterValue,
     PermissionDenied,
     ResourceAlreadyExists,
     ResourceDoesNotExist,
@@ -19,7 +20,7 @@ from audit.errors import (
 )
 from audit.timestamps import to_millis
 
-from . import lineage, permissions, policies, tracking, transitions, validators
+from . import lineage, permissions, policies, stages, tracking, transitions, validators
 from .models import (
     LINEAGE_NONE,
     LINEAGE_RESOLVED,
@@ -30,6 +31,7 @@ from .models import (
     ModelVersionTag,
     RegisteredModel,
     RegisteredModelTag,
+    Stage,
 )
 
 
@@ -399,6 +401,7 @@ def version_transition(ctx, *, name, version, stage, archive_existing_versions=F
         mv = _live_version(model, version)
         from_stage = mv.current_stage
         policies.require_transition(ctx, model, mv, from_stage, stage)
+        stages.hold(stage)
         archived = transitions.move_to_stage(model, mv, stage, archive_existing=archive)
         record(
             ctx, event=events.VERSION_STAGE_TRANSITIONED, version=mv, comment=comment,
@@ -480,3 +483,48 @@ def registry_permissions_change(ctx, *, access_control_list, replace):
             target="replace" if replace else "update",
             before={"access_control_list": before}, after={"access_control_list": after},
         )
+
+
+# The lifecycle ----------------------------------------------------------------------------------
+
+def stage_create(ctx, *, name, required_level, active=False, position=None):
+    """Add a stage to the lifecycle (registry/stages.py). Registry admins only."""
+    with transaction.atomic():
+        policies.require_registry_admin(ctx, "defining stages")
+        name = validators.stage_name(name)
+        level = validators.stage_level(required_level)
+        if not isinstance(active, bool):
+            raise InvalidParameterValue(f"Invalid active '{active}': must be true or false.")
+        existing = stages.find(name)
+        if existing is not None:
+            raise ResourceAlreadyExists(f"Stage '{existing.name}' already exists.")
+        try:
+            with transaction.atomic():
+                row = Stage.objects.create(
+                    name=name, position=validators.stage_position(position), required_level=level.name,
+                    active=active, created_by=ctx.user,
+                )
+        except IntegrityError:  # the same name defined at the same moment
+            raise ResourceAlreadyExists(f"Stage '{name}' already exists.") from None
+        record(ctx, event=events.STAGE_CREATED, target=row.name, after=stages.from_row(row).as_json())
+    return stages.from_row(row)
+
+
+def stage_delete(ctx, *, name):
+    """Remove a custom stage nothing uses: no live version is in it, and nothing the other
+    apps keep names it (workflows: pending requests, policies). Built-ins stay."""
+    with transaction.atomic():
+        policies.require_registry_admin(ctx, "deleting stages")
+        found = stages.find(name)
+        if found is None:
+            raise ResourceDoesNotExist(
+                f"Stage '{name}' does not exist. Defined stages: {', '.join(stages.names())}."
+            )
+        if found.builtin:
+            raise InvalidParameterValue(f"'{found.name}' is a built-in stage: built-in stages cannot be deleted.")
+        row = Stage.objects.select_for_update().get(name=found.name)
+        in_it = ModelVersion.objects.live().filter(current_stage=row.name).count()
+        policies.require_stage_unused(ctx, row.name, in_it)
+        before = stages.from_row(row).as_json()
+        row.delete()
+        record(ctx, event=events.STAGE_DELETED, target=found.name, before=before)

@@ -1,6 +1,7 @@
 """Read-only views of the registry for operators. Changes go through the API (and, for
 approvals, the workflows admin), because every write must pass through an action."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,9 +13,9 @@ from audit.ctx import VIA_ADMIN, Ctx
 from audit.errors import RegistryError
 from audit.models import Activity
 
-from . import actions, permissions
+from . import actions, permissions, stages
 from .forms import REVOKE, GrantForm
-from .models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag
+from .models import ModelVersion, ModelVersionTag, RegisteredModel, RegisteredModelAlias, RegisteredModelTag, Stage
 
 
 class ReadOnlyAdminMixin:
@@ -163,3 +164,81 @@ class ActivityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # Others see the history of the models they may read.
         uids = access.readable(request.user, RegisteredModel.objects.all()).values("uid")
         return rows.filter(model_uid__in=uids)
+
+
+class StageForm(forms.ModelForm):
+    required_level = forms.ChoiceField(choices=[(level.name, level.name) for level in stages.STAGE_LEVELS])
+    position = forms.IntegerField(
+        required=False, min_value=stages.FIRST_CUSTOM_POSITION, max_value=stages.LAST_CUSTOM_POSITION,
+        help_text="None is 0, Staging 100, Production 200, Archived 300. Empty: after Production "
+        "and the custom stages there.",
+    )
+
+    class Meta:
+        model = Stage
+        fields = ["name", "position", "required_level", "active"]
+
+
+@admin.register(Stage)
+class StageAdmin(admin.ModelAdmin):
+    """Custom stages: staff see them; registry admins add and delete them, through the
+    actions (one activity each). A stage is never edited: delete it and define it anew."""
+
+    form = StageForm
+    list_display = ["name", "position", "required_level", "active", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request) and access.is_registry_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            obj.pk = Stage.objects.get(name=actions.stage_create(
+                Ctx.from_request(request, via=VIA_ADMIN), name=data["name"],
+                required_level=data["required_level"], active=data["active"], position=data["position"],
+            ).name).pk
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+            obj._refused = True
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(obj, "_refused", False):
+            return redirect(reverse("admin:registry_stage_changelist"))
+        return super().response_add(request, obj, post_url_continue)
+
+    def _delete(self, request, obj):
+        try:
+            actions.stage_delete(Ctx.from_request(request, via=VIA_ADMIN), name=obj.name)
+        except RegistryError as exc:
+            messages.error(request, exc.message)
+            request._stage_refused = True
+
+    def delete_model(self, request, obj):
+        self._delete(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        # Back to the list (stages are never changed, so Django would go to the index), and
+        # no "deleted successfully" after a refusal.
+        if not getattr(request, "_stage_refused", False):
+            messages.success(request, f"The stage “{obj_display}” was deleted.")
+        return redirect(reverse("admin:registry_stage_changelist"))
+
+    def get_actions(self, request):
+        # One stage at a time, from its page: "delete selected" would report success for
+        # stages the action refused.
+        actions_ = super().get_actions(request)
+        actions_.pop("delete_selected", None)
+        return actions_

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.levels import PERMISSIONS as LEVEL_PERMISSIONS
@@ -10,9 +11,9 @@ STAGE_NONE = "None"
 STAGE_STAGING = "Staging"
 STAGE_PRODUCTION = "Production"
 STAGE_ARCHIVED = "Archived"
-STAGES = (STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED)
-# archive_existing_versions only makes sense when promoting into one of these.
-ARCHIVING_STAGES = (STAGE_STAGING, STAGE_PRODUCTION)
+# The built-ins and the stages registry admins add (Stage below) make one lifecycle:
+# registry/stages.py is the only place that knows it.
+STAGE_NAME_LENGTH = 20  # the width of every stage column
 
 # Where a version's lineage (the run that built it, on the MLflow tracking server) stands.
 LINEAGE_NONE = "none"  # nothing to resolve: no tracking server, or no run or logged model named
@@ -66,7 +67,7 @@ class ModelVersion(models.Model):
     # the copy survives the original's deletion. Empty: the source itself is the location.
     storage_location = models.TextField(blank=True, default="")
     description = models.TextField(blank=True, default="")
-    current_stage = models.CharField(max_length=20, default=STAGE_NONE)
+    current_stage = models.CharField(max_length=STAGE_NAME_LENGTH, default=STAGE_NONE)
     lineage_status = models.CharField(max_length=20, default=LINEAGE_NONE, editable=False)
     lineage_reason = models.TextField(blank=True, default="", editable=False)
     experiment_id = models.CharField(max_length=64, blank=True, default="", editable=False)
@@ -155,3 +156,28 @@ class ModelTombstone(models.Model):
 
     def __str__(self):
         return f"{self.name} (deleted)"
+
+
+class Stage(models.Model):
+    """A stage a registry admin added to the lifecycle, between None and Archived
+    (registry/stages.py puts it among the built-ins). Defined once, never edited: deleting
+    it is refused while anything uses it."""
+
+    name = models.CharField(max_length=STAGE_NAME_LENGTH)
+    position = models.PositiveSmallIntegerField()
+    # The level that moving a version into or out of this stage needs.
+    required_level = models.CharField(max_length=40)
+    # An active stage counts for get-latest-versions and may archive the versions in it on
+    # a transition (as Staging and Production do).
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="uniq_stage_name_ci")]
+
+    def __str__(self):
+        return self.name

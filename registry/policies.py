@@ -6,11 +6,9 @@ a model the caller can read but not change answers PERMISSION_DENIED naming the 
 
 from accounts import policies as access
 from accounts.levels import Level
-from audit.errors import PermissionDenied, model_not_found
+from audit.errors import InvalidParameterValue, PermissionDenied, model_not_found
 
-from .models import STAGE_ARCHIVED, STAGE_NONE, STAGE_STAGING
-
-NON_PRODUCTION_STAGES = frozenset({STAGE_NONE, STAGE_STAGING, STAGE_ARCHIVED})
+from . import stages
 
 
 def can_read(user, model):
@@ -36,17 +34,15 @@ def require_level(ctx, model, needed, doing):
 
 
 def transition_level(from_stage, to_stage):
-    """Databricks' rule: moves among None/Staging/Archived need CAN_MANAGE_STAGING_VERSIONS;
-    anything touching Production needs CAN_MANAGE_PRODUCTION_VERSIONS."""
-    if from_stage in NON_PRODUCTION_STAGES and to_stage in NON_PRODUCTION_STAGES:
-        return Level.CAN_MANAGE_STAGING_VERSIONS
-    return Level.CAN_MANAGE_PRODUCTION_VERSIONS
+    """The level a move between two stages needs (registry/stages.py says which)."""
+    return stages.transition_level(from_stage, to_stage)
 
 
 # Rules other apps add on top of the levels (workflows adds stage and alias policies). The
 # registry cannot import them, so they register here from their AppConfig.ready().
 _transition_rules = []
 _alias_rules = []
+_stage_delete_rules = []
 
 
 def add_transition_rule(rule):
@@ -59,6 +55,22 @@ def add_alias_rule(rule):
     """rule(ctx, model, alias) raises to refuse moving or deleting an alias directly."""
     if rule not in _alias_rules:
         _alias_rules.append(rule)
+
+
+def add_stage_delete_rule(rule):
+    """rule(ctx, stage_name) raises while something of its app still uses the stage."""
+    if rule not in _stage_delete_rules:
+        _stage_delete_rules.append(rule)
+
+
+def require_stage_unused(ctx, name, versions_in_it):
+    if versions_in_it:
+        raise InvalidParameterValue(
+            f"Stage '{name}' cannot be deleted: {versions_in_it} model version(s) are in it. "
+            f"Move them to another stage first."
+        )
+    for rule in _stage_delete_rules:
+        rule(ctx, name)
 
 
 def require_transition(ctx, model, version, from_stage, to_stage):

@@ -9,7 +9,8 @@ from accounts.models import User
 from audit.errors import InvalidParameterValue, ResourceDoesNotExist, model_not_found, version_not_found
 
 from . import lineage, permissions, policies, search, validators
-from .models import STAGE_PRODUCTION, ModelVersion, RegisteredModel, RegisteredModelAlias
+from . import stages as lifecycle
+from .models import STAGE_PRODUCTION, ModelVersion, RegisteredModel, RegisteredModelAlias, Stage
 
 MAX_MODEL_RESULTS = 1000
 DEFAULT_MODEL_RESULTS = 100
@@ -27,9 +28,16 @@ def _newer_in_its_stage():
     ))
 
 
+def _outside_latest_default():
+    """A subquery of the stages get-latest-versions leaves out unless named: the inactive
+    custom ones (registry/stages.py). A subquery, so a page of models costs no extra query."""
+    return Stage.objects.filter(active=False).values("name")
+
+
 def _latest_per_stage():
     return (
-        ModelVersion.objects.live().exclude(_newer_in_its_stage()).select_related("created_by")
+        ModelVersion.objects.live().exclude(_newer_in_its_stage())
+        .exclude(current_stage__in=_outside_latest_default()).select_related("created_by")
         .prefetch_related("tags").order_by("version")
     )
 
@@ -101,12 +109,15 @@ def version_by_alias(viewer, name, alias):
 
 
 def latest_versions(viewer, name, stages=None):
-    """The newest live version in each requested stage (all stages when none are given)."""
+    """The newest live version in each requested stage; when none are given, in each built-in
+    and each active custom stage."""
     _readable_model(viewer, name)
     wanted = {validators.stage(s) for s in stages or []}
     qs = _versions_for_rendering().filter(model__name=name).exclude(_newer_in_its_stage())
     if wanted:
         qs = qs.filter(current_stage__in=wanted)
+    else:
+        qs = qs.exclude(current_stage__in=_outside_latest_default())
     return list(qs.order_by("version"))
 
 
@@ -201,3 +212,8 @@ def baseline_version(viewer, mv):
     if found is None or found.pk == mv.pk:
         return None, ""
     return found, label
+
+
+def stage_list(viewer):
+    """The lifecycle, built-ins and custom stages in order: anyone signed in may read it."""
+    return lifecycle.lifecycle()

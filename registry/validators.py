@@ -6,9 +6,11 @@ from urllib.parse import unquote_plus, urlparse
 
 from django.conf import settings
 
+from accounts.levels import Level
 from audit.errors import InvalidParameterValue
 
-from .models import ARCHIVING_STAGES, STAGES
+from . import stages as lifecycle
+from .models import STAGE_NAME_LENGTH
 
 # Field limits: MLflow's where it has one (mlflow/utils/validation.py, and its SQL store's
 # columns for descriptions), otherwise chosen so no single field can bloat the permanent
@@ -172,23 +174,64 @@ def tags(pairs):
 
 
 def stage(value):
-    for canonical in STAGES:
-        if str(value).lower() == canonical.lower():
-            return canonical
-    raise InvalidParameterValue(
-        f"Invalid Model Version stage: {value}. Value must be one of "
-        f"{', '.join(STAGES)}."
-    )
+    """A stage of the lifecycle, in its defined spelling, from any case of its name."""
+    found = lifecycle.find(value)
+    if found is None:
+        raise InvalidParameterValue(
+            f"Invalid Model Version stage: {value}. Value must be one of "
+            f"{', '.join(lifecycle.names())}."
+        )
+    return found.name
 
 
 def archive_flag(target_stage, archive_existing_versions):
-    if archive_existing_versions and target_stage not in ARCHIVING_STAGES:
+    if archive_existing_versions and not lifecycle.is_active(target_stage):
         raise InvalidParameterValue(
             f"Model version transition cannot archive existing model versions because "
             f"'{target_stage}' is not an Active stage. Valid stages are "
-            f"{', '.join(ARCHIVING_STAGES)}."
+            f"{', '.join(lifecycle.active_names())}."
         )
     return bool(archive_existing_versions)
+
+
+# A new stage's name: a letter first (so it never reads as a version number), then letters,
+# digits, spaces, '-' and '_'; not "latest", which `models:/<name>/latest` means.
+_STAGE_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9 _\-]*")
+
+
+def stage_name(value):
+    name = value if isinstance(value, str) else ""
+    if not (_STAGE_NAME_RE.fullmatch(name) and len(name) <= STAGE_NAME_LENGTH and name == name.strip()):
+        raise InvalidParameterValue(
+            f"Invalid stage name '{value}': use 1 to {STAGE_NAME_LENGTH} characters, a letter "
+            f"first, then letters, digits, spaces, '-' or '_', with no space at either end."
+        )
+    if name.lower() == "latest":
+        raise InvalidParameterValue("'latest' cannot be a stage name: models:/<name>/latest means the newest version.")
+    return name
+
+
+def stage_level(value):
+    level = Level.parse(value) if isinstance(value, str) else None
+    if level not in lifecycle.STAGE_LEVELS:
+        raise InvalidParameterValue(
+            f"Invalid required_level '{value}'. Value must be one of "
+            f"{', '.join(level.name for level in lifecycle.STAGE_LEVELS)}."
+        )
+    return level
+
+
+def stage_position(value):
+    if value is None:
+        return lifecycle.next_position()
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+        lifecycle.FIRST_CUSTOM_POSITION <= value <= lifecycle.LAST_CUSTOM_POSITION
+    ):
+        raise InvalidParameterValue(
+            f"Invalid position '{value}'. Custom stages sit between None (0) and Archived (300): "
+            f"use an integer from {lifecycle.FIRST_CUSTOM_POSITION} to {lifecycle.LAST_CUSTOM_POSITION}."
+        )
+    return value
 
 
 def version_number(value):

@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.forms import ThrottledSignInMixin
 from audit import events
+from registry import stages as lifecycle
 
 
 class SignInForm(ThrottledSignInMixin, AuthenticationForm):
@@ -39,8 +40,13 @@ class ModelSearchForm(forms.Form):
 
 # The version page, reviews and the activity log (UI-2) ------------------------------------------
 
-REQUEST_STAGES = [("Staging", "Staging"), ("Production", "Production"), ("Archived", "Archived")]
-STAGES = [("None", "None"), *REQUEST_STAGES]
+def stage_choices():
+    """Every stage of the lifecycle, custom ones included, as it is when the form is used."""
+    return [(name, name) for name in lifecycle.names()]
+
+
+def request_stage_choices():
+    return [(name, name) for name in lifecycle.requestable_names()]
 
 
 def _comment_field(label="Comment", required=False):
@@ -66,14 +72,14 @@ class TagKeyForm(forms.Form):
 
 
 class TransitionRequestForm(forms.Form):
-    stage = forms.ChoiceField(choices=REQUEST_STAGES, label="Stage")
+    stage = forms.ChoiceField(choices=request_stage_choices, label="Stage")
     comment = _comment_field()
 
 
 class DirectTransitionForm(forms.Form):
-    stage = forms.ChoiceField(choices=STAGES, label="Stage")
+    stage = forms.ChoiceField(choices=stage_choices, label="Stage")
     archive_existing_versions = forms.BooleanField(
-        required=False, label="Archive the versions now in that stage (Staging or Production)"
+        required=False, label="Archive the versions now in that stage (an active stage)"
     )
     comment = _comment_field()
 

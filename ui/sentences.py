@@ -166,6 +166,11 @@ def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read t
         return f"changed who may access {row.model_name}"
     if e == events.REGISTRY_PERMISSIONS_CHANGED:
         return "changed the registry-wide permissions"
+    # The lifecycle.
+    if e == events.STAGE_CREATED:
+        return f"defined stage {target or after.get('name')} ({after.get('required_level')}, {'active' if after.get('active') else 'not active'})"
+    if e == events.STAGE_DELETED:
+        return f"deleted stage {target or before.get('name')}"
     # Accounts.
     if e == events.TOKEN_CREATED:
         owner = after.get("user")

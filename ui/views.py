@@ -20,6 +20,7 @@ from audit.ctx import VIA_UI, Ctx
 from audit.errors import RegistryError, ResourceDoesNotExist
 from registry import actions as registry_actions
 from registry import selectors as registry_selectors
+from registry import stages as lifecycle
 from registry.search import encode_page_token
 from webhooks import selectors as webhook_selectors
 from workflows import actions as workflow_actions
@@ -28,8 +29,6 @@ from workflows import render as workflow_render
 from workflows import selectors as workflow_selectors
 
 from .forms import (
-    REQUEST_STAGES,
-    STAGES,
     ActivityFilterForm,
     AliasForm,
     CommentForm,
@@ -73,6 +72,11 @@ def model_row(model):
         "latest": version_link(latest[-1]) if latest else None,
         "staging": by_stage.get("Staging", []),
         "production": by_stage.get("Production", []),
+        # Custom stages (active ones count for latest versions), newest version last.
+        "other_stages": [
+            {"stage": stage, "versions": links} for stage, links in by_stage.items()
+            if stage not in ("None", "Staging", "Production", "Archived")
+        ],
         "aliases": [
             {"alias": a.alias, "number": a.version.version, "url": version_url(model.name, a.version.version)}
             for a in model.aliases.all()
@@ -166,11 +170,13 @@ def models_list(request):
             status = 400
     else:
         status = 400
+    rows = [model_row(m) for m in models]
     return render(request, "ui/models_list.html", {
         "nav": "models",
         "form": form,
         "models": models,
-        "rows": [model_row(m) for m in models],
+        "rows": rows,
+        "show_other_stages": any(row["other_stages"] for row in rows),
         "page_number": page_number,
         "has_next": bool(next_token),
     }, status=status)
@@ -365,7 +371,7 @@ def _version_page(user, mv):
     _, own, archived_by_others = workflow_selectors.version_activity_for(mv)
     moves = [
         (stage, workflow_policies.why_no_direct_transition(user, model, mv.current_stage, stage))
-        for stage, _ in STAGES if stage != mv.current_stage
+        for stage in lifecycle.names() if stage != mv.current_stage
     ]
     _, alias_policies = workflow_selectors.policies(user, name=name)
     protected = [
@@ -384,7 +390,8 @@ def _version_page(user, mv):
         "protected_aliases": protected,
         "pending": pending,
         "checks": checks,
-        "request_stages": [stage for stage, _ in REQUEST_STAGES if stage != mv.current_stage],
+        "request_stages": [stage for stage in lifecycle.requestable_names() if stage != mv.current_stage],
+        "active_stages": lifecycle.active_names(),
         "direct_stages": [stage for stage, why in moves if not why],
         "blocked_stages": [(stage, why) for stage, why in moves if why],
         "comments": [

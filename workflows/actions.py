@@ -22,8 +22,9 @@ from audit.errors import (
     version_not_found,
 )
 from registry import policies as registry_policies
+from registry import stages as lifecycle
 from registry import transitions, validators
-from registry.models import STAGE_ARCHIVED, STAGE_NONE, RegisteredModel
+from registry.models import STAGE_NONE, RegisteredModel
 
 from . import policies, render
 from .models import AliasPolicy, Check, Comment, Review, StagePolicy, TransitionRequest
@@ -85,10 +86,12 @@ def transition_request_create(ctx, *, name, version, stage="", alias="", comment
     target = _target(stage, alias)
     comment = _comment(comment)
     if target["to_stage"] == STAGE_NONE:
-        raise InvalidParameterValue("A transition request must target Staging, Production or Archived.")
+        *others, last = lifecycle.requestable_names()
+        raise InvalidParameterValue(f"A transition request must target {', '.join(others)} or {last}.")
     with transaction.atomic():
         model = _lock_model(ctx, name)
         mv = _version(model, version)
+        lifecycle.hold(target["to_stage"])
         if target["to_stage"] and mv.current_stage == target["to_stage"]:
             raise InvalidParameterValue(
                 f"Model version {mv.version} of '{model.name}' is already in {target['to_stage']}."
@@ -220,7 +223,7 @@ def transition_approve(ctx, *, name, version, stage="", alias="", archive_existi
         applied = {}
         if req.to_stage:
             archive = bool(archive_existing_versions) or getattr(policy, "archive_existing_on_approval", False)
-            archive = archive and req.to_stage not in {STAGE_ARCHIVED, STAGE_NONE}
+            archive = archive and lifecycle.is_active(req.to_stage)
             applied["archived_versions"] = transitions.move_to_stage(model, mv, req.to_stage, archive_existing=archive)
             alias_name = getattr(policy, "move_alias_on_approval", "")
             if alias_name:
@@ -435,10 +438,12 @@ def _delete_policy(ctx, name, policy_class, key, event, to_json):
 def stage_policy_set(ctx, *, name="", stage, **fields):
     """Create or replace the policy for moves into `stage` (a model's, or registry-wide)."""
     stage = validators.stage(stage)
-    if stage not in {"Staging", "Production"}:
-        raise InvalidParameterValue("Stage policies apply to Staging or Production.")
-    return _save_policy(ctx, name, StagePolicy, {"stage": stage}, fields,
-                        events.STAGE_POLICY_CHANGED, render.stage_policy_json)
+    if not lifecycle.reviewable(stage):
+        raise InvalidParameterValue(f"Stage policies apply to {', '.join(lifecycle.reviewable_names())}.")
+    with transaction.atomic():
+        lifecycle.hold(stage)
+        return _save_policy(ctx, name, StagePolicy, {"stage": stage}, fields,
+                            events.STAGE_POLICY_CHANGED, render.stage_policy_json)
 
 
 def stage_policy_delete(ctx, *, name="", stage):

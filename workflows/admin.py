@@ -12,8 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from audit.ctx import VIA_ADMIN, Ctx
 from audit.errors import RegistryError
+from registry import stages as lifecycle
 from registry.admin import ModelVersionAdmin
-from registry.models import STAGES, ModelVersion
+from registry.models import ModelVersion
 
 from . import actions, policies, render, selectors
 from .models import AliasPolicy, StagePolicy, TransitionRequest
@@ -26,7 +27,8 @@ class ReviewForm(forms.Form):
 
 
 class RequestTransitionForm(forms.Form):
-    stage = forms.ChoiceField(choices=[(s, s) for s in STAGES if s != "None"])
+    # A callable: the lifecycle as it is when the form is shown, custom stages included.
+    stage = forms.ChoiceField(choices=lambda: [(s, s) for s in lifecycle.requestable_names()])
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
 
 
@@ -254,6 +256,11 @@ class StagePolicyAdmin(PolicyAdmin):
               "required_checks", "archive_existing_on_approval", "move_alias_on_approval"]
     key_field = "stage"
     set_action, delete_action = actions.stage_policy_set, actions.stage_policy_delete
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "stage":  # the stages a policy may govern, custom ones included
+            return forms.ChoiceField(choices=lambda: [(s, s) for s in lifecycle.reviewable_names()])
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(AliasPolicy)

@@ -4,9 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from registry.models import STAGE_PRODUCTION, STAGE_STAGING, ModelVersion, RegisteredModel
-
-POLICY_STAGES = [(STAGE_STAGING, STAGE_STAGING), (STAGE_PRODUCTION, STAGE_PRODUCTION)]
+from registry.models import STAGE_NAME_LENGTH, ModelVersion, RegisteredModel
 
 
 class ReviewRules(models.Model):
@@ -42,7 +40,8 @@ class StagePolicy(ReviewRules):
         RegisteredModel, null=True, blank=True, on_delete=models.CASCADE, related_name="stage_policies",
         help_text="Empty: applies to every model without a policy of its own for this stage.",
     )
-    stage = models.CharField(max_length=20, choices=POLICY_STAGES)
+    # Any stage but None and Archived, custom ones too (registry/stages.py): checked by the action.
+    stage = models.CharField(max_length=STAGE_NAME_LENGTH)
     require_request = models.BooleanField(
         default=False,
         help_text="Every move into this stage goes through an approved request; direct "
@@ -98,9 +97,9 @@ class TransitionRequest(models.Model):
     model = models.ForeignKey(RegisteredModel, on_delete=models.CASCADE, related_name="transition_requests")
     version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="transition_requests")
     # The target: a stage (to_stage) or an alias (alias); exactly one is set.
-    to_stage = models.CharField(max_length=20, blank=True, default="")
+    to_stage = models.CharField(max_length=STAGE_NAME_LENGTH, blank=True, default="")
     alias = models.CharField(max_length=255, blank=True, default="")
-    from_stage = models.CharField(max_length=20)
+    from_stage = models.CharField(max_length=STAGE_NAME_LENGTH)
     comment = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

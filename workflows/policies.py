@@ -9,10 +9,10 @@ from django.db.models import Q
 
 from accounts import policies as access
 from accounts.levels import Level
-from audit.errors import PermissionDenied
+from audit.errors import InvalidParameterValue, PermissionDenied
 from registry import policies as registry_policies
+from registry import stages as lifecycle
 from registry import validators
-from registry.models import STAGE_PRODUCTION
 
 from .models import AliasPolicy, Check, Review, StagePolicy, TransitionRequest
 
@@ -27,8 +27,9 @@ def is_registry_admin(user):
 
 def _default_stage_policy(stage):
     """The registry's policy for a stage nobody set one for: one approval, separation of
-    duties for Production, direct transitions allowed."""
-    return StagePolicy(stage=stage, separation_of_duties=(stage == STAGE_PRODUCTION))
+    duties for Production (and custom stages at its level), direct transitions allowed."""
+    production = lifecycle.get(stage).required_level >= Level.CAN_MANAGE_PRODUCTION_VERSIONS
+    return StagePolicy(stage=stage, separation_of_duties=production)
 
 
 def _alias_level(policy):
@@ -294,7 +295,7 @@ def stale_reason(request):
 # Rules added to the registry's direct changes (connected in WorkflowsConfig.ready()) -------
 
 def direct_transition_rule(ctx, model, version, from_stage, to_stage):
-    if to_stage not in {"Staging", "Production"}:
+    if not lifecycle.reviewable(to_stage):
         return
     policy = stage_policy(model, to_stage)
     if policy.require_request:
@@ -302,6 +303,24 @@ def direct_transition_rule(ctx, model, version, from_stage, to_stage):
             f"Permission denied: the {to_stage} policy for '{model.name}' requires an approved "
             f"transition request; direct transitions to {to_stage} are not allowed. Create one "
             "with transition-requests/create."
+        )
+
+
+def stage_in_use_rule(ctx, stage):
+    """A custom stage that pending requests move into or out of, or that policies govern,
+    stays: deleting it would strand them."""
+    pending = TransitionRequest.objects.filter(status=TransitionRequest.PENDING).filter(
+        Q(to_stage=stage) | Q(from_stage=stage)
+    ).count()
+    if pending:
+        raise InvalidParameterValue(
+            f"Stage '{stage}' cannot be deleted: {pending} pending transition request(s) name it. "
+            "Approve, reject or cancel them first."
+        )
+    governed = StagePolicy.objects.filter(stage=stage).count()
+    if governed:
+        raise InvalidParameterValue(
+            f"Stage '{stage}' cannot be deleted: {governed} stage polic(y/ies) govern it. Delete them first."
         )
 
 
@@ -340,7 +359,7 @@ def why_no_direct_transition(user, model, from_stage, to_stage):
     needed = registry_policies.transition_level(from_stage, to_stage)
     if not access.has_level(user, model, needed):
         return f"needs {needed.name}"
-    if to_stage in {"Staging", "Production"} and stage_policy(model, to_stage).require_request:
+    if lifecycle.reviewable(to_stage) and stage_policy(model, to_stage).require_request:
         return f"the {to_stage} policy requires an approved request"
     return ""
 

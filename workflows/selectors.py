@@ -12,6 +12,7 @@ from audit.errors import PermissionDenied, ResourceDoesNotExist, model_not_found
 from audit.models import Activity
 from registry import policies as registry_policies
 from registry import selectors as registry_selectors
+from registry import stages as lifecycle
 from registry import validators
 from registry.models import RegisteredModel
 
@@ -161,6 +162,8 @@ def request_review_state(viewer, req):
         "why_not_reject": workflow_policies.why_cannot_review(viewer, req, policy, approving=False),
         "may_cancel": "CANCEL_TRANSITION_REQUEST" in workflow_policies.available_actions(viewer, req),
         "stale": stale_reason(req),
+        # Approving may archive the versions in the target stage: an active stage only.
+        "may_archive": bool(req.to_stage) and lifecycle.is_active(req.to_stage),
     }
 
 

@@ -146,6 +146,10 @@ MODELGATE_DENIALS = [
     Denial("GET", "activity/list", V, "stranger", NOT_FOUND),
     Denial("GET", "activity/export", M, "stranger", NOT_FOUND),
     Denial("GET", "lineage/get", V, "stranger", NOT_FOUND),
+    # The lifecycle: only registry admins define or delete stages.
+    Denial("POST", "stages/create", {"name": "Shadow", "required_level": "CAN_MANAGE_STAGING_VERSIONS"},
+           "reader", DENIED),
+    Denial("DELETE", "stages/delete", {"name": "Staging"}, "reader", DENIED),
     Denial("POST", "webhooks/create", {"events": ["model_version.created"], "model_name": "fraud",
                                        "http_url_spec": {"url": "https://hooks.example.com/x"}}, "reader", DENIED),
     Denial("GET", "webhooks/list", {}, "reader", ABSENT),
@@ -165,13 +169,14 @@ DENIALS = [
 ]
 
 # Every authenticated caller may create and list their own tokens, and read the activity
-# log's signed checkpoints: only anonymous callers are refused (below); tokens/revoke
-# refuses someone else's token (test_tokens.py, and here).
+# log's signed checkpoints and the lifecycle's stages: only anonymous callers are refused
+# (below); tokens/revoke refuses someone else's token (test_tokens.py, and here).
 TOKEN_ROUTES = {
     ("api/2.0/modelgate/tokens/create", "POST"),
     ("api/2.0/modelgate/tokens/list", "GET"),
     ("api/2.0/modelgate/tokens/revoke", "POST"),
     ("api/2.0/modelgate/activity/checkpoints", "GET"),
+    ("api/2.0/modelgate/stages/list", "GET"),
 }
 
 

@@ -12,6 +12,7 @@ from registry.models import (
     RegisteredModel,
     RegisteredModelAlias,
     RegisteredModelTag,
+    Stage,
 )
 from webhooks.models import Delivery
 
@@ -24,6 +25,7 @@ REGISTRY_TABLES = (
     ModelVersionTag,
     RegisteredModelAlias,
     ModelTombstone,
+    Stage,
     ModelTombstone.managers.through,
     ModelTombstone.manager_teams.through,
     Activity,

@@ -156,13 +156,28 @@ CASES = [
         ),
         actor="admin",
     ),
+    Case(
+        "stage_create", events.STAGE_CREATED,
+        lambda ctx, world: actions.stage_create(
+            ctx, name="Shadow", required_level="CAN_MANAGE_STAGING_VERSIONS", active=True
+        ),
+        lambda ctx, world: actions.stage_create(ctx, name="latest", required_level="CAN_MANAGE_STAGING_VERSIONS"),
+        actor="admin",
+    ),
+    Case(
+        "stage_delete", events.STAGE_DELETED,
+        lambda ctx, world: actions.stage_delete(ctx, name="canary"),
+        lambda ctx, world: actions.stage_delete(ctx, name="Staging"),
+        actor="admin",
+    ),
 ]
 
 
 @pytest.fixture
 def world(owner_ctx, ctx_for, admin_user, reviewer, settings):
     """fraud (tag team), v1 in Production with tag `validated` and alias `champion`, v2, v3
-    from a run whose lineage is resolving; the deleted model `legacy`; and a
+    from a run whose lineage is resolving; the deleted model `legacy`; the custom stage
+    Canary, unused; and a
     registry-wide webhook subscribed to every event of the cases, so each activity makes a
     delivery."""
     model = actions.model_create(owner_ctx, name="fraud", tags=[{"key": "team", "value": "risk"}])
@@ -177,6 +192,7 @@ def world(owner_ctx, ctx_for, admin_user, reviewer, settings):
     actions.version_create(owner_ctx, name="fraud", source="runs:/0a1b2c/model")
     actions.model_create(owner_ctx, name="legacy")
     actions.model_delete(owner_ctx, name="legacy")
+    actions.stage_create(ctx_for(admin_user), name="Canary", required_level="CAN_MANAGE_PRODUCTION_VERSIONS")
     webhook_create(
         ctx_for(admin_user), flavor="modelgate", events=sorted({case.event for case in CASES}),
         url="https://hooks.example.com/modelgate",
