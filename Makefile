@@ -9,7 +9,7 @@ PORT ?= 8000
 # The embedded default's data: SQLite and the filesystem broker (settings never create it).
 VAR_DIR ?= $(or $(MODELGATE_VAR_DIR),var)
 
-.PHONY: run test services migrate clean bench-webhooks
+.PHONY: run test services migrate clean bench bench-webhooks
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ services:
 
 test: $(VENV)/.test-deps services
 	$(VENV)/bin/pytest
+
+# Modelgate beside MLflow's own server and a raw WSGI app, the same REST calls under wrk
+# (bench/registry.py); MODELS=100000 adds Modelgate's search over that many models.
+MODELS ?= 1000
+bench: $(VENV)/.test-deps services
+	command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(PY) bench/registry.py --models $(MODELS)
 
 # Webhook delivery throughput and approval-to-receiver latency (bench/webhooks.py): a real
 # worker, PostgreSQL and Redis on this machine, bounded in time, nothing beyond 127.0.0.1.

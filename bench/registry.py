@@ -1,0 +1,311 @@
+"""Registry benchmark, side by side in one run: Modelgate, MLflow's own server and a raw WSGI
+app (the ceiling), the same REST calls, load from wrk on this machine.
+
+    .venv/bin/python bench/registry.py              (or: make bench)
+    .venv/bin/python bench/registry.py --models 100000   (or: make bench MODELS=100000)
+
+Modelgate runs under gunicorn (ops/gunicorn.py, --workers 4, the access log on, as deployed);
+MLflow's server (the mlflow test dependency) with --workers 4; the raw WSGI app
+(bench/raw_wsgi.py) under the same gunicorn settings as Modelgate. Both registries use
+PostgreSQL on this machine, each a database of its own made afresh and dropped afterwards.
+
+Calls (c = concurrent connections):
+- alias lookup   GET registered-models/alias (name, champion), c=32
+- get version    GET model-versions/get, c=32
+- create version POST model-versions/create on one model, 8 writers (afterwards the versions
+                 must be 1..N without a gap)
+- create models  1,000 registered models (with a tag) by 8 writers, wall time
+- search         GET registered-models/search, filter "name LIKE 'bench-%' AND tags.team = 'fraud'",
+                 100 results, c=8
+With --models N > 1000, Modelgate alone gets N models after the side-by-side run and its search
+is measured again, to show whether its cost stays flat. Exit status 1 if a target is missed.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.support import BASE_DIR, BIN, Server, drop_database, free_port, only_loopback, recreate_database  # noqa: E402
+
+MODELGATE_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/modelgate_bench")
+MLFLOW_DB = os.environ.get("BENCH_MLFLOW_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mlflow_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+SEARCH_FILTER = "name LIKE 'bench-%' AND tags.team = 'fraud'"
+TEAMS = ["fraud", "ads", "search"]
+
+
+# Load -----------------------------------------------------------------------------------------
+
+def wrk(url, *, connections, seconds, token=None, script=None):
+    """Requests/s, p50 and p99 in ms, and the non-2xx count, from one wrk run."""
+    argv = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if token:
+        argv[1:1] = ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        argv[1:1] = ["-s", script]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "p50": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)),
+        "p99": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def _ms(text):
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def call(base, method, path, body=None, token=None, query=None):
+    url = f"{base}/api/2.0/mlflow/{path}"
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"{}")
+
+
+def create_models(base, token, names, writers=8):
+    """Wall seconds for `writers` threads to create `names` (each with a team tag)."""
+    def one(i_name):
+        i, name = i_name
+        call(base, "POST", "registered-models/create", {"name": name, "tags": [{"key": "team", "value": TEAMS[i % 3]}]}, token)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(one, enumerate(names)))
+    return time.perf_counter() - start
+
+
+def seed_hot_model(base, token):
+    call(base, "POST", "registered-models/create", {"name": "bench-hot"}, token)
+    for n in (1, 2, 3):
+        call(base, "POST", "model-versions/create", {"name": "bench-hot", "source": f"s3://bench/hot/{n}"}, token)
+    call(base, "POST", "registered-models/alias", {"name": "bench-hot", "alias": "champion", "version": "2"}, token)
+    call(base, "POST", "registered-models/create", {"name": "bench-writes"}, token)
+
+
+def write_script(workdir):
+    path = Path(workdir) / "create_version.lua"
+    path.write_text(
+        'wrk.method = "POST"\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        'wrk.body = \'{"name": "bench-writes", "source": "s3://bench/writes/v"}\'\n'
+    )
+    return str(path)
+
+
+def measure(label, base, token, workdir, seconds, models):
+    print(f"  {label}: creating {len(models)} models with 8 writers ...", flush=True)
+    result = {"create_models_s": create_models(base, token, models)}
+    seed_hot_model(base, token)
+    api = f"{base}/api/2.0/mlflow"
+    # Both are hit once first: a server's first request in each worker warms its caches.
+    lookups = {
+        "alias": f"{api}/registered-models/alias?name=bench-hot&alias=champion",
+        "get_version": f"{api}/model-versions/get?name=bench-hot&version=2",
+        "search": f"{api}/registered-models/search?" + urllib.parse.urlencode({"filter": SEARCH_FILTER, "max_results": 100}),
+    }
+    for name, url in lookups.items():
+        print(f"  {label}: {name} ...", flush=True)
+        wrk(url, connections=4, seconds=1, token=token)
+        result[name] = wrk(url, connections=8 if name == "search" else 32, seconds=seconds, token=token)
+    print(f"  {label}: create version, 8 writers ...", flush=True)
+    result["create_version"] = wrk(f"{api}/model-versions/create", connections=8, seconds=seconds, token=token,
+                                   script=write_script(workdir))
+    return result
+
+
+def versions_without_gaps(database_url, *, modelgate):
+    import psycopg
+
+    if modelgate:
+        sql = ("SELECT count(*), coalesce(max(v.version), 0) FROM registry_modelversion v "
+               "JOIN registry_registeredmodel m ON m.id = v.model_id WHERE m.name = 'bench-writes'")
+    else:
+        sql = "SELECT count(*), coalesce(max(version), 0) FROM model_versions WHERE name = 'bench-writes'"
+    with psycopg.connect(database_url) as conn:
+        count, highest = conn.execute(sql).fetchone()
+    return count, highest
+
+
+# Servers --------------------------------------------------------------------------------------
+
+def modelgate_env(workdir):
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": MODELGATE_DB,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": "bench-" + os.urandom(16).hex(),
+        "MODELGATE_VAR_DIR": str(Path(workdir) / "var"),
+        "PROMETHEUS_MULTIPROC_DIR": str(Path(workdir) / "metrics"),
+    })
+    (Path(workdir) / "metrics").mkdir()
+    return env
+
+
+def modelgate_token(env):
+    subprocess.run([str(BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"], cwd=BASE_DIR, env=env, check=True)
+    out = subprocess.run(
+        [str(BIN / "python"), "manage.py", "issue_token", "bench", "--create", "--superuser", "--name", "bench"],
+        cwd=BASE_DIR, env=env, check=True, capture_output=True, text=True,
+    ).stdout
+    return out.strip().splitlines()[-1]
+
+
+def gunicorn(app, port, workers, extra=()):
+    return [str(BIN / "gunicorn"), *extra, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+
+
+# Report ---------------------------------------------------------------------------------------
+
+def ratio(a, b):
+    return a / b if b else float("inf")
+
+
+def report(mg, ml, raw, args, scale):
+    rows, missed = [], []
+
+    def target(ok, text):
+        if not ok:
+            missed.append(text)
+        return ("ok: " if ok else "MISSED: ") + text
+
+    for key, label in (("alias", "alias lookup, c=32"), ("get_version", "get version, c=32")):
+        a, b = mg[key], ml[key]
+        vs_mlflow, vs_raw = ratio(a["rps"], b["rps"]), ratio(a["rps"], raw["rps"])
+        rows.append((label, f"{a['rps']:,.0f} rps, p50 {a['p50']:.1f} ms, p99 {a['p99']:.1f} ms",
+                     f"{b['rps']:,.0f} rps, p99 {b['p99']:.0f} ms", f"{vs_mlflow:.1f}x MLflow, {vs_raw:.0%} of raw",
+                     target(vs_mlflow >= 20 and vs_raw >= 0.35 and a["p99"] <= 20 and not a["non_2xx"],
+                            ">= 20x MLflow, >= 35% of raw, p99 <= 20 ms")))
+    a, b = mg["create_version"], ml["create_version"]
+    rows.append(("create version, 8 writers", f"{a['rps']:,.0f}/s (versions 1..{mg['versions'][1]}, {mg['versions'][0]} rows)",
+                 f"{b['rps']:,.0f}/s", f"{ratio(a['rps'], b['rps']):.1f}x MLflow",
+                 target(ratio(a["rps"], b["rps"]) >= 3 and mg["versions"][0] == mg["versions"][1] and not a["non_2xx"],
+                        ">= 3x MLflow, gapless")))
+    rows.append(("create 1,000 models, 8 writers", f"{mg['create_models_s']:.1f} s", f"{ml['create_models_s']:.1f} s",
+                 f"{ratio(ml['create_models_s'], mg['create_models_s']):.1f}x MLflow's speed",
+                 target(mg["create_models_s"] <= ml["create_models_s"], "at least as fast as MLflow")))
+    a, b = mg["search"], ml["search"]
+    rows.append(("filtered search, 1k models, 100 results, c=8", f"{a['rps']:,.0f} rps, p50 {a['p50']:.1f} ms",
+                 f"{b['rps']:,.0f} rps, p50 {b['p50']:.0f} ms", f"{ratio(a['rps'], b['rps']):.1f}x MLflow",
+                 target(a["p50"] <= 50 and not a["non_2xx"], "p50 <= 50 ms")))
+    if scale:
+        rows.append((f"filtered search, {args.models:,} models (Modelgate only)", f"{scale['rps']:,.0f} rps, p50 {scale['p50']:.1f} ms",
+                     "", f"{ratio(scale['p50'], a['p50']):.2f}x the 1k p50",
+                     target(scale["p50"] <= 50 and scale["p50"] <= a["p50"] * 1.3, "p50 <= 50 ms, within 30% of 1k")))
+    rows.append(("raw WSGI app (ceiling), c=32", f"{raw['rps']:,.0f} rps, p99 {raw['p99']:.1f} ms", "", "", ""))
+
+    import mlflow
+
+    print()
+    print(f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+          f"MLflow {mlflow.__version__}, wrk {args.seconds} s a call, load average before "
+          f"{args.load_before}, after {os.getloadavg()[0]:.2f}")
+    print()
+    print("| call | Modelgate | MLflow | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    bad = {k: v["non_2xx"] for k, v in {**{f"modelgate {k}": mg[k] for k in ("alias", "get_version", "search", "create_version")},
+                                        **{f"mlflow {k}": ml[k] for k in ("alias", "get_version", "search", "create_version")}}.items() if v["non_2xx"]}
+    if bad:
+        print(f"\nNon-2xx answers: {bad}")
+    return missed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", type=int, default=1000, help="models for the scale run (Modelgate only past 1000)")
+    parser.add_argument("--seconds", type=int, default=10, help="seconds of load a call")
+    parser.add_argument("--workers", type=int, default=4, help="server worker processes")
+    args = parser.parse_args()
+    for url, what in ((MODELGATE_DB, "BENCH_DATABASE_URL"), (MLFLOW_DB, "BENCH_MLFLOW_DATABASE_URL"), (REDIS_URL, "BENCH_REDIS_URL")):
+        only_loopback(url, what)
+    if subprocess.run(["which", "wrk"], capture_output=True).returncode:
+        sys.exit("wrk is missing: `apt-get install wrk` (make bench installs it).")
+    args.load_before = f"{os.getloadavg()[0]:.2f}"
+    workdir = tempfile.mkdtemp(prefix="modelgate-bench-")
+    servers = []
+    try:
+        recreate_database(MODELGATE_DB)
+        recreate_database(MLFLOW_DB)
+        env = modelgate_env(workdir)
+        token = modelgate_token(env)
+        first = [f"bench-{i:06d}" for i in range(1000)]
+
+        port = free_port()
+        mg_server = Server("modelgate", gunicorn("config.wsgi:application", port, args.workers, ["-c", "python:ops.gunicorn"]),
+                           env, workdir).start(f"http://127.0.0.1:{port}/health")
+        servers.append(mg_server)
+        mg_base = f"http://127.0.0.1:{port}"
+        print("Modelgate", flush=True)
+        mg = measure("modelgate", mg_base, token, workdir, args.seconds, first)
+        mg["versions"] = versions_without_gaps(MODELGATE_DB, modelgate=True)
+        scale = None
+        if args.models > 1000:
+            more = [f"bench-{i:06d}" for i in range(1000, args.models)]
+            print(f"  modelgate: {len(more)} more models ...", flush=True)
+            create_models(mg_base, token, more)
+            url = f"{mg_base}/api/2.0/mlflow/registered-models/search?" + urllib.parse.urlencode(
+                {"filter": SEARCH_FILTER, "max_results": 100})
+            wrk(url, connections=4, seconds=1, token=token)
+            scale = wrk(url, connections=8, seconds=args.seconds, token=token)
+        mg_server.stop()
+
+        port = free_port()
+        ml_env = {**os.environ, "MLFLOW_TRACKING_URI": ""}
+        ml_server = Server("mlflow", [str(BIN / "mlflow"), "server", "--backend-store-uri",
+                                      MLFLOW_DB.replace("postgres://", "postgresql+psycopg://", 1),
+                                      "--default-artifact-root", str(Path(workdir) / "mlartifacts"),
+                                      "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
+                           ml_env, workdir).start(f"http://127.0.0.1:{port}/health", timeout=180)
+        servers.append(ml_server)
+        print("MLflow", flush=True)
+        ml = measure("mlflow", f"http://127.0.0.1:{port}", None, workdir, args.seconds, first)
+        ml["versions"] = versions_without_gaps(MLFLOW_DB, modelgate=False)
+        ml_server.stop()
+
+        port = free_port()
+        raw_server = Server("raw", gunicorn("bench.raw_wsgi:app", port, args.workers, ["-c", "python:ops.gunicorn"]),
+                            env, workdir).start(f"http://127.0.0.1:{port}/")
+        servers.append(raw_server)
+        print("raw WSGI", flush=True)
+        wrk(f"http://127.0.0.1:{port}/", connections=4, seconds=1)
+        raw = wrk(f"http://127.0.0.1:{port}/", connections=32, seconds=args.seconds)
+        raw_server.stop()
+
+        missed = report(mg, ml, raw, args, scale)
+    finally:
+        for server in servers:
+            server.stop()
+        drop_database(MODELGATE_DB)
+        drop_database(MLFLOW_DB)
+    if missed:
+        print(f"\nTargets missed: {len(missed)} (logs in {workdir})")
+        sys.exit(1)
+    print("\nEvery target met.")
+
+
+if __name__ == "__main__":
+    main()
