@@ -33,11 +33,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
-        self._touch(token)
+        self.touch(token)
         return token.user, token
 
     @staticmethod
-    def _touch(token):
+    def touch(token):
         # Write last_used_at at most once a minute: the alias lookup path is hot.
         now = timezone.now()
         every = timedelta(seconds=settings.MODELGATE_TOKEN_TOUCH_SECONDS)

@@ -11,12 +11,12 @@ import json
 from dataclasses import dataclass
 from datetime import timezone as dt_timezone
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
 from . import events, signing
-from .models import Activity, ActivityHead
+from .models import Activity, ActivityHead, Generation
 
 GENESIS_HASH = "0" * 64
 
@@ -100,8 +100,20 @@ def record(ctx, *, event, model=None, version=None, target="", before=None, afte
         row.save(force_insert=True)
         head.seq, head.hash = row.seq, row.hash
         head.save(update_fields=["seq", "hash"])
+        _bump_generation(row.model_uid)
         activity_recorded.send(sender=Activity, activity=row, ctx=ctx)
     return row
+
+
+def _bump_generation(scope):
+    # The change's model, or the whole registry when it names none (people, tokens, teams,
+    # registry-wide grants and policies): what a cached read of that scope may depend on.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Generation._meta.db_table} (scope, value) VALUES (%s, 1) "
+            f"ON CONFLICT (scope) DO UPDATE SET value = {Generation._meta.db_table}.value + 1",
+            [scope],
+        )
 
 
 @dataclass

@@ -85,3 +85,13 @@ class Checkpoint(models.Model):
             "seq": self.seq, "hash": self.hash, "created_at": iso(self.created_at),
             "key_id": self.key_id, "signature": self.signature,
         }
+
+
+class Generation(models.Model):
+    """How many activities have touched a scope: one model (scope = its uid) or the registry
+    as a whole (scope ''). record() bumps it in the change's own transaction, so a cache of
+    what a model's reads render (registry/api/hot.py) is current exactly while the
+    generations it was built at still hold: one indexed read tells."""
+
+    scope = models.CharField(max_length=32, primary_key=True)
+    value = models.BigIntegerField(default=0)

@@ -1,0 +1,163 @@
+"""The hot path's cache (registry/api/hot.py): alias lookups and get-version are served from a
+per-process cache, and every change takes effect on the very next request in every server
+process: a moved alias, a new tag, a revoked grant, a revoked token, an expired token."""
+
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from django.utils import timezone
+
+from accounts.actions import token_create, token_revoke
+from accounts.models import ApiToken
+from audit.ctx import Ctx
+from registry import actions
+from registry.api import hot
+from tests.conftest import access_entry
+from tests.ops.test_multi_node import Node, _free_port, _serving
+from tests.webhooks.conftest import worker_database_url
+
+BIN = Path(sys.executable).parent
+PROCESSES = 3
+ROUNDS = 6 * PROCESSES  # a fresh connection each: the kernel spreads them over the processes
+
+
+@pytest.fixture
+def model_with_champion(owner_ctx):
+    model = actions.model_create(owner_ctx, name="fraud")
+    for n in (1, 2):
+        actions.version_create(owner_ctx, name="fraud", source=f"s3://models/fraud/{n}")
+    actions.alias_set(owner_ctx, name="fraud", alias="champion", version=1)
+    return model
+
+
+# In process: the cache is used, and what it must not serve -----------------------------------
+
+@pytest.fixture
+def bearer_client(client, issue_token):
+    hot.forget_all()
+
+    def make(user):
+        token = issue_token(user)
+        return lambda path, **params: client.get(
+            f"/api/2.0/mlflow/{path}", params, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    return make
+
+
+def test_a_repeated_alias_lookup_costs_one_query(db, owner, model_with_champion, bearer_client,
+                                                django_assert_num_queries):
+    get = bearer_client(owner)
+    first = get("registered-models/alias", name="fraud", alias="champion")
+    with django_assert_num_queries(1):
+        again = get("registered-models/alias", name="fraud", alias="champion")
+    assert again.status_code == 200 and again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert again.json()["model_version"]["version"] == "1"
+
+
+def test_get_version_is_cached_and_sees_a_new_description(db, owner, owner_ctx, model_with_champion,
+                                                          bearer_client, django_assert_num_queries):
+    get = bearer_client(owner)
+    get("model-versions/get", name="fraud", version="2")
+    with django_assert_num_queries(1):
+        assert get("model-versions/get", name="fraud", version="2").json()["model_version"]["description"] == ""
+    actions.version_update(owner_ctx, name="fraud", version=2, description="retrained")
+    assert get("model-versions/get", name="fraud", version="2").json()["model_version"]["description"] == "retrained"
+
+
+def test_an_expired_token_is_refused_even_when_its_answer_is_cached(db, owner, model_with_champion, client):
+    hot.forget_all()
+    _, raw = token_create(Ctx.cli(owner), user=owner, name="short", expires_at=timezone.now() + timedelta(seconds=1))
+
+    def get():
+        return client.get("/api/2.0/mlflow/registered-models/alias", {"name": "fraud", "alias": "champion"},
+                          HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    assert get().status_code == 200 and get().status_code == 200
+    time.sleep(1.1)
+    assert get().status_code == 401
+
+
+def test_answers_are_per_token_and_errors_are_not_cached(db, owner, outsider, settings, model_with_champion,
+                                                         bearer_client):
+    settings.MODELGATE_DEFAULT_LEVEL = "NONE"
+    as_owner, as_outsider = bearer_client(owner), bearer_client(outsider)
+    assert as_owner("registered-models/alias", name="fraud", alias="champion").status_code == 200
+    assert as_outsider("registered-models/alias", name="fraud", alias="champion").status_code == 404
+    assert as_owner("registered-models/alias", name="fraud", alias="nope").status_code == 400
+    # Other query strings and other credentials are the view's own business.
+    assert as_owner("registered-models/alias", name="fraud", alias="champion", extra="1").status_code == 200
+
+
+# Several server processes: read-after-write in every one of them ---------------------------
+
+@pytest.fixture
+def servers(transactional_db, tmp_path, settings):
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": worker_database_url(),
+        "SECRET_KEY": settings.SECRET_KEY,
+        "MODELGATE_ENCRYPTION_KEY": settings.MODELGATE_ENCRYPTION_KEY,
+        "MODELGATE_VAR_DIR": str(tmp_path / "var"),
+        "MODELGATE_DEFAULT_LEVEL": "NONE",  # reading takes a grant, so revoking one can show
+        "LOG_LEVEL": "WARNING",
+    }
+    node = Node("web", [str(BIN / "gunicorn"), "-c", "python:ops.gunicorn", "config.wsgi:application",
+                        "--bind", f"127.0.0.1:{port}", "--workers", str(PROCESSES)],
+                env, tmp_path, _serving(url))
+    try:
+        node.wait_ready()
+        yield url
+    finally:
+        node.stop()
+
+
+def _answers(url, token, path, **params):
+    """ROUNDS answers, each on a new connection (so over every process): (status, body)."""
+    answers = []
+    for _ in range(ROUNDS):
+        response = requests.get(f"{url}/api/2.0/mlflow/{path}", params=params,
+                                headers={"Authorization": f"Bearer {token}", "Connection": "close"}, timeout=10)
+        answers.append((response.status_code, response.json()))
+    return answers
+
+
+def _champions(url, token):
+    return {(status, body.get("model_version", {}).get("version"), body.get("error_code"))
+            for status, body in _answers(url, token, "registered-models/alias", name="fraud", alias="champion")}
+
+
+@pytest.mark.e2e
+def test_every_server_process_sees_each_change_on_its_very_next_request(
+        servers, owner, owner_ctx, reviewer, model_with_champion, issue_token):
+    actions.model_permissions_change(owner_ctx, uid=model_with_champion.uid, replace=False,
+                                     access_control_list=[access_entry(reviewer, "CAN_READ")])
+    token = issue_token(reviewer)
+    assert _champions(servers, token) == {(200, "1", None)}
+
+    actions.alias_set(owner_ctx, name="fraud", alias="champion", version=2)
+    assert _champions(servers, token) == {(200, "2", None)}
+
+    actions.version_tag_set(owner_ctx, name="fraud", version=2, key="validated", value="yes")
+    tags = {str(body["model_version"].get("tags"))
+            for _, body in _answers(servers, token, "registered-models/alias", name="fraud", alias="champion")}
+    assert tags == {str([{"key": "validated", "value": "yes"}])}
+
+    actions.model_permissions_change(owner_ctx, uid=model_with_champion.uid, replace=True,
+                                     access_control_list=[access_entry(owner, "CAN_MANAGE")])
+    assert _champions(servers, token) == {(404, None, "RESOURCE_DOES_NOT_EXIST")}
+
+    actions.model_permissions_change(owner_ctx, uid=model_with_champion.uid, replace=False,
+                                     access_control_list=[access_entry(reviewer, "CAN_READ")])
+    assert _champions(servers, token) == {(200, "2", None)}
+    token_revoke(Ctx.cli(reviewer), token=ApiToken.objects.get(user=reviewer))
+    assert {status for status, _ in _answers(servers, token, "registered-models/alias",
+                                             name="fraud", alias="champion")} == {401}
