@@ -64,6 +64,8 @@ def model_subscription_set(ctx, *, name, state):
             current = current or Subscription(user=user, model=model)
             current.state, current.updated_at = state, timezone.now()
             current.save()
-        record(ctx, event=events.MODEL_SUBSCRIPTION_CHANGED, model=model, target=user.username,
-               before={"state": before}, after={"state": state})
+        # Not on the model's own activity: who muted a model is nobody else's business (the
+        # registry-wide log still has it).
+        record(ctx, event=events.MODEL_SUBSCRIPTION_CHANGED, target=model.name,
+               before={"state": before}, after={"state": state, "model_uid": model.uid})
     return current

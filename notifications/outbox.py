@@ -34,6 +34,8 @@ SCHEDULE_RETRIES_WITHIN = 60
 
 def on_activity_recorded(sender, activity, ctx, **kwargs):
     """Connected to audit.activity.activity_recorded (NotificationsConfig.ready())."""
+    if activity.event not in recipients.FOLLOWED_EVENTS:
+        return  # most activity (tags, tokens, policies...) tells nobody: no query at all
     subject = recipients.subject_of(activity)
     if subject is None:
         return
@@ -163,7 +165,8 @@ def make_digests():
             if not notices:
                 continue
             user = notices[0].user
-            if not user.email or not user.is_active:
+            gone_quiet = Preference.objects.filter(user=user, delivery=Preference.OFF).exists()
+            if not user.email or not user.is_active or gone_quiet:
                 Notice.objects.filter(pk__in=[n.pk for n in notices]).delete()  # nobody to send them to
                 continue
             subject, body = compose.digest(notices)

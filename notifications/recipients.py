@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from accounts import policies as access
 from accounts.models import User
 from audit import events
+from registry import permissions
 from registry import policies as registry_policies
 from registry.models import RegisteredModel
 from workflows import policies as workflow_policies
@@ -81,12 +82,31 @@ def subject_of(activity):
 def _decider_reason(user, req, policy):
     level = workflow_policies.reviewer_level(req, policy)
     if access.has_level(user, req.model, level):
-        return f"you may decide requests to move '{req.model.name}' to {req.target_label} (you hold {level.name})"
+        held = access.effective_level(user, req.model)
+        return f"you may decide requests to move '{req.model.name}' to {req.target_label} (you hold {held.name})"
     return f"you may decide requests to move '{req.model.name}' to {req.target_label} (you are in the approver team '{policy.approver_team.name}')"
 
 
 def _people_with_email():
     return User.objects.filter(is_active=True, is_service_account=False).exclude(email="")
+
+
+def _possible_deciders(req, policy):
+    """People with an address who might decide `req`, narrowed in SQL to those a grant, the
+    approver team or registry admin reaches (unless the default level already decides), so a
+    new request costs queries per grantee, not per account."""
+    people = _people_with_email().exclude(pk=req.created_by_id).order_by("pk")
+    if access.default_level() >= workflow_policies.reviewer_level(req, policy):
+        return people
+    reached = set(User.objects.filter(is_superuser=True).values_list("pk", flat=True))
+    for grant in [*permissions.model_grants(req.model), *permissions.root_grants()]:
+        if isinstance(grant.principal, User):
+            reached.add(grant.principal.pk)
+        else:
+            reached |= set(grant.principal.user_set.values_list("pk", flat=True))
+    if getattr(policy, "approver_team_id", None):
+        reached |= set(User.objects.filter(groups=policy.approver_team_id).values_list("pk", flat=True))
+    return people.filter(pk__in=reached)
 
 
 def _candidates(subject):
@@ -95,7 +115,7 @@ def _candidates(subject):
     req = subject.request
     if activity.event == events.TRANSITION_REQUEST_CREATED and req is not None:
         policy = workflow_policies.policy_for(req)
-        for user in _people_with_email().exclude(pk=req.created_by_id).order_by("pk"):
+        for user in _possible_deciders(req, policy):
             if workflow_policies.is_eligible_reviewer(user, req, policy):
                 yield user, _decider_reason(user, req, policy)
     if activity.event in DECIDED_EVENTS and req is not None:

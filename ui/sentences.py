@@ -232,7 +232,7 @@ def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read t
     if e == events.MODEL_SUBSCRIPTION_CHANGED:
         state = after.get("state")
         verb = {"follow": "followed", "mute": "muted"}.get(state, "went back to the default notifications for")
-        return f"{verb} {row.model_name or 'a model'}"
+        return f"{verb} {target or 'a model'}"
     if e == events.DELIVERIES_REDELIVERED:
         count = len(after.get("delivery_ids") or [])
         return f"sent {_plural(count, 'delivery', 'deliveries')} of webhook {target} again"

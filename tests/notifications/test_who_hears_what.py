@@ -188,3 +188,19 @@ def test_a_person_who_can_no_longer_read_the_model_is_not_told(ctx_for, owner, o
     settings.MODELGATE_DEFAULT_LEVEL = "NONE"
     registry_actions.version_create(ctx_for(owner), name="fraud", source="s3://bucket/fraud/3")
     assert emails_to(outsider) == []
+
+
+def test_a_registry_wide_releaser_and_a_registry_admin_may_decide_so_are_told(
+        ctx_for, owner, outsider, admin_user, with_email, fraud):
+    from registry import actions as registry_actions
+    from tests.conftest import access_entry
+
+    with_email(outsider)  # admin_user has admin@example.com
+    fraud()
+    registry_actions.registry_permissions_change(
+        ctx_for(admin_user), access_control_list=[access_entry(outsider, "CAN_MANAGE_PRODUCTION_VERSIONS")],
+        replace=False,
+    )
+    request_production(ctx_for, owner)
+    assert "(you hold CAN_MANAGE_PRODUCTION_VERSIONS)" in emails_to(outsider)[0].body
+    assert "(you hold CAN_MANAGE)" in emails_to(admin_user)[0].body
