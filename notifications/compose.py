@@ -104,7 +104,8 @@ def notice_text(subject):
     what = {
         events.VERSION_CREATED: f"{who} registered version {number} of '{name}'.",
         events.VERSION_DELETED: f"{who} deleted version {number} of '{name}'.",
-        events.VERSION_STAGE_TRANSITIONED: f"{who} moved version {number} of '{name}' to {after.get('stage') or activity.target}.",
+        events.VERSION_STAGE_TRANSITIONED:
+            f"{who} moved version {number} of '{name}' to {after.get('stage') or activity.target}.",
         events.ALIAS_CREATED: f"{who} pointed alias @{activity.target} of '{name}' at version {number}.",
         events.ALIAS_MOVED: f"{who} moved alias @{activity.target} of '{name}' to version {number}.",
         events.ALIAS_DELETED: f"{who} removed alias @{activity.target} of '{name}'.",

@@ -14,7 +14,9 @@ class Preference(models.Model):
     IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
     DELIVERIES = [(IMMEDIATE, "Each event at once"), (DIGEST, "A daily digest"), (OFF, "No email")]
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
     delivery = models.CharField(max_length=10, choices=DELIVERIES, default=IMMEDIATE)
     updated_at = models.DateTimeField(default=timezone.now)
 

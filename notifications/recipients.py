@@ -84,7 +84,8 @@ def _decider_reason(user, req, policy):
     if access.has_level(user, req.model, level):
         held = access.effective_level(user, req.model)
         return f"you may decide requests to move '{req.model.name}' to {req.target_label} (you hold {held.name})"
-    return f"you may decide requests to move '{req.model.name}' to {req.target_label} (you are in the approver team '{policy.approver_team.name}')"
+    return (f"you may decide requests to move '{req.model.name}' to {req.target_label} "
+            f"(you are in the approver team '{policy.approver_team.name}')")
 
 
 def _people_with_email():

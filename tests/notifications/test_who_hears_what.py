@@ -144,12 +144,16 @@ def test_followers_hear_of_new_versions_and_a_muted_model_sends_nothing(ctx_for,
     notification_actions.model_subscription_set(ctx_for(outsider), name="fraud", state="follow")
     notification_actions.model_subscription_set(ctx_for(reviewer), name="fraud", state="mute")
     registry_actions.version_create(ctx_for(owner), name="fraud", source="s3://bucket/fraud/3")
+    registry_actions.version_tag_set(ctx_for(owner), name="fraud", version="3", key="auc", value="0.91")
+    registry_actions.version_transition(ctx_for(owner), name="fraud", version="1", stage="Staging")
     request_production(ctx_for, owner, version="3")
 
     assert [e.subject for e in emails_to(outsider)] == [
         "[Modelgate] owner registered version 3 of 'fraud'",
+        "[Modelgate] owner moved version 1 of 'fraud' to Staging",
         "[Modelgate] Review requested: fraud v3 → Production by owner",
     ]
+    assert f"{PUBLIC_URL}/models/fraud/versions/1/" in emails_to(outsider)[1].body
     assert "Why you got this: you follow 'fraud'." in emails_to(outsider)[1].body
     assert emails_to(reviewer) == [] and Notice.objects.filter(user=reviewer).count() == 0
 
@@ -204,3 +208,18 @@ def test_a_registry_wide_releaser_and_a_registry_admin_may_decide_so_are_told(
     request_production(ctx_for, owner)
     assert "(you hold CAN_MANAGE_PRODUCTION_VERSIONS)" in emails_to(outsider)[0].body
     assert "(you hold CAN_MANAGE)" in emails_to(admin_user)[0].body
+
+
+def test_the_email_outbox_is_in_the_admin_for_registry_admins_only(ctx_for, owner, reviewer, admin_user, with_email, fraud):
+    with_email(reviewer)
+    fraud()
+    request_production(ctx_for, owner)
+    reviewer.is_staff = True
+    reviewer.save()
+    admin = Client()
+    admin.force_login(admin_user)
+    listing = admin.get("/admin/notifications/email/")
+    assert listing.status_code == 200 and "reviewer@example.test" in listing.content.decode()
+    staff = Client()
+    staff.force_login(reviewer)
+    assert staff.get("/admin/notifications/email/").status_code == 403
