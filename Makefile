@@ -27,11 +27,13 @@ migrate: $(VENV)/.run-deps
 	mkdir -p $(VAR_DIR)/broker/out $(VAR_DIR)/broker/processed $(VAR_DIR)/broker/control
 	$(PY) manage.py migrate --noinput
 
-# Ctrl-C stops the web server and the worker within 10 s (bin/run-local).
+# Ctrl-C stops the web server and the worker within 10 s (bin/run-local). Emails are printed
+# by the worker (the console backend) unless EMAIL_BACKEND says otherwise.
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bootstrap_demo --host $(HOST) --port $(PORT)
-	VENV=$(VENV) bin/run-local $(HOST) $(PORT)
+	EMAIL_BACKEND="$${EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}" \
+	MODELGATE_PUBLIC_URL="$${MODELGATE_PUBLIC_URL:-http://$(HOST):$(PORT)}" VENV=$(VENV) bin/run-local $(HOST) $(PORT)
 
 services:
 	bin/ensure-services

@@ -62,6 +62,10 @@ CHECK_REPORTED = "check.reported"
 STAGE_POLICY_CHANGED = "stage_policy.changed"
 ALIAS_POLICY_CHANGED = "alias_policy.changed"
 
+# Notifications (the notifications app): a person's email choices, and following or muting a model.
+NOTIFICATION_SETTINGS_CHANGED = "notification_settings.changed"
+MODEL_SUBSCRIPTION_CHANGED = "registered_model_subscription.changed"
+
 # Webhooks (the webhooks app).
 WEBHOOK_CREATED = "webhook.created"
 WEBHOOK_UPDATED = "webhook.updated"

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "registry",
     "workflows",
     "webhooks",
+    "notifications",
     "ui",
     "ops",
 ]
@@ -299,7 +300,35 @@ MODELGATE_ACTIVITY_CHECKPOINT_FILE = env("MODELGATE_ACTIVITY_CHECKPOINT_FILE", s
 MODELGATE_ACTIVITY_CHECKPOINT_URL = env("MODELGATE_ACTIVITY_CHECKPOINT_URL", "")
 MODELGATE_ACTIVITY_CHECKPOINT_SECONDS = env("MODELGATE_ACTIVITY_CHECKPOINT_SECONDS", 60.0)
 
+# Email (notifications): Django's own settings, read from the environment under their own names.
+# `make run` sets EMAIL_BACKEND to the console backend (messages in the worker's output).
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env("EMAIL_USE_TLS", False)
+# A send that hangs holds a worker: give up after this many seconds (and retry later).
+EMAIL_TIMEOUT = env("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "modelgate@localhost")
+# Links in emails are absolute: where people reach this server's pages.
+MODELGATE_PUBLIC_URL = env("MODELGATE_PUBLIC_URL", "http://127.0.0.1:8000")
+# A failed send is retried after each of these seconds (+-20%), then given up (DEAD).
+MODELGATE_NOTIFY_RETRY_SCHEDULE = [
+    float(seconds) for seconds in
+    env("MODELGATE_NOTIFY_RETRY_SCHEDULE", [10, 60, 300, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600])
+]
+MODELGATE_NOTIFY_SWEEP_SECONDS = env("MODELGATE_NOTIFY_SWEEP_SECONDS", 10.0)
+# A digest goes out when a person's oldest waiting notice is this old: at most one a day.
+MODELGATE_NOTIFY_DIGEST_SECONDS = env("MODELGATE_NOTIFY_DIGEST_SECONDS", 86400.0)
+# A worker that claimed an email and died: after this the sweeper hands it on (> EMAIL_TIMEOUT).
+MODELGATE_NOTIFY_LEASE_SECONDS = env("MODELGATE_NOTIFY_LEASE_SECONDS", 120.0)
+
 CELERY_BEAT_SCHEDULE = {
+    "sweep-notifications": {
+        "task": "notifications.tasks.sweep_notifications",
+        "schedule": MODELGATE_NOTIFY_SWEEP_SECONDS,
+    },
     "sweep-webhook-deliveries": {
         "task": "webhooks.tasks.sweep_deliveries",
         "schedule": MODELGATE_WEBHOOK_SWEEP_SECONDS,

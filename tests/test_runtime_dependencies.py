@@ -9,7 +9,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVICE_PACKAGES = ["config", "audit", "accounts", "registry", "workflows", "webhooks", "ui", "ops"]
+SERVICE_PACKAGES = ["config", "audit", "accounts", "registry", "workflows", "webhooks", "notifications", "ui", "ops"]
 LOCAL = set(SERVICE_PACKAGES) | {"tests"}
 
 

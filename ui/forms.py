@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.forms import ThrottledSignInMixin
 from audit import events
+from notifications.models import Preference, Subscription
 from registry import stages as lifecycle
 
 
@@ -106,3 +107,13 @@ class ActivityFilterForm(forms.Form):
         required=False, label="Event", choices=[("", "Any event")] + [(e, e) for e in sorted(events.ALL)]
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
+# Notifications ------------------------------------------------------------------------------------
+
+class DeliveryForm(forms.Form):
+    delivery = forms.ChoiceField(choices=Preference.DELIVERIES, widget=forms.RadioSelect, label="Email me")
+
+
+class SubscriptionForm(forms.Form):
+    state = forms.ChoiceField(choices=[("", "Defaults"), *Subscription.STATES], required=False, label="Notifications")

@@ -230,6 +230,14 @@ def _sentence(row, before, after):  # noqa: C901 -- one branch per event, read t
         return f"sent a test event to webhook {target}" + (f" ({outcome})" if outcome else "")
     if e == events.WEBHOOK_DISABLED:
         return _with_comment(f"disabled {_webhook_name(row, before, after)}", (row.comment or "").removeprefix("Disabled: ").rstrip("."))
+    # Notifications.
+    if e == events.NOTIFICATION_SETTINGS_CHANGED:
+        words = {"immediate": "each event at once", "digest": "a daily digest", "off": "no email"}
+        return f"chose {words.get(after.get('delivery'), after.get('delivery') or 'new')} for their notifications"
+    if e == events.MODEL_SUBSCRIPTION_CHANGED:
+        state = after.get("state")
+        verb = {"follow": "followed", "mute": "muted"}.get(state, "went back to the default notifications for")
+        return f"{verb} {target or 'a model'}"
     if e == events.DELIVERIES_REDELIVERED:
         count = len(after.get("delivery_ids") or [])
         return f"sent {_plural(count, 'delivery', 'deliveries')} of webhook {target} again"

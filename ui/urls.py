@@ -13,6 +13,7 @@ urlpatterns = [
     path("models/<str:name>/description/", views.model_description, name="model_description"),
     path("models/<str:name>/tags/", views.model_tag_set, name="model_tag_set"),
     path("models/<str:name>/tags/delete/", views.model_tag_delete, name="model_tag_delete"),
+    path("models/<str:name>/notifications/", views.model_subscription, name="model_subscription"),
     path("models/<str:name>/compare/", views.compare, name="compare"),
     path("models/<str:name>/versions/<int:version>/", views.version_detail, name="version"),
     path("models/<str:name>/versions/<int:version>/description/", views.version_description, name="version_description"),
@@ -28,4 +29,6 @@ urlpatterns = [
     path("reviews/", views.reviews, name="reviews"),
     path("my-requests/", views.my_requests, name="my_requests"),
     path("activity/", views.activity, name="activity"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/delivery/", views.notification_delivery, name="notification_delivery"),
 ]

@@ -18,6 +18,8 @@ from accounts import policies as access
 from accounts.levels import Level
 from audit.ctx import VIA_UI, Ctx
 from audit.errors import RegistryError, ResourceDoesNotExist
+from notifications import actions as notification_actions
+from notifications import selectors as notification_selectors
 from registry import actions as registry_actions
 from registry import selectors as registry_selectors
 from registry import stages as lifecycle
@@ -32,11 +34,13 @@ from .forms import (
     ActivityFilterForm,
     AliasForm,
     CommentForm,
+    DeliveryForm,
     DescriptionForm,
     DirectTransitionForm,
     ModelSearchForm,
     ReviewForm,
     SignInForm,
+    SubscriptionForm,
     TagForm,
     TagKeyForm,
     TransitionRequestForm,
@@ -212,6 +216,7 @@ def model_detail(request, name):
             {**version_link(mv), "aliases": aliases_by_version.get(mv.pk, [])} for mv in versions
         ],
         "may_edit": access.has_level(request.user, model, Level.CAN_EDIT),
+        "subscription": notification_selectors.subscription_state(request.user, model),
         "description_form": DescriptionForm(initial={"description": model.description}),
         "tag_form": TagForm(),
         "requests": sorted(requests, key=lambda item: item["req"].created_at),
@@ -621,3 +626,43 @@ def activity(request):
         "export_url": f"{ACTIVITY_EXPORT_URL}?{urlencode({'name': model})}" if model else ACTIVITY_EXPORT_URL,
         "may_export": may_export,
     }, status=status)
+
+
+# Notifications: how a person gets email, and the models they follow or mute ----------------------
+
+SUBSCRIPTION_DONE = {
+    "follow": "You follow {name}: you will hear of its new versions, requests, decisions, comments and failed checks.",
+    "mute": "{name} is muted: it sends you nothing, not even requests you could decide.",
+    "": "{name} is back to the defaults: you hear of it when a request waits for you, or about your own requests and comments.",
+}
+
+
+@login_required
+def notifications(request):
+    delivery = notification_selectors.delivery_of(request.user)
+    return render(request, "ui/notifications.html", {
+        "nav": "notifications",
+        "form": DeliveryForm(initial={"delivery": delivery}),
+        "delivery": delivery,
+        "subscriptions": notification_selectors.subscriptions(request.user),
+        "emails": notification_selectors.recent_emails(request.user),
+    })
+
+
+@login_required
+@require_POST
+def notification_delivery(request):
+    return _submitted(request, DeliveryForm, reverse("ui:notifications"), lambda data: perform(
+        request, notification_actions.notification_settings_set, success="Email choice saved.",
+        delivery=data["delivery"],
+    ))
+
+
+@login_required
+@require_POST
+def model_subscription(request, name):
+    found(registry_selectors.model_get, request.user, name)
+    return _submitted(request, SubscriptionForm, model_url(name), lambda data: perform(
+        request, notification_actions.model_subscription_set,
+        success=SUBSCRIPTION_DONE[data["state"]].format(name=name), name=name, state=data["state"],
+    ))

@@ -55,13 +55,16 @@ class _Breaker:
 breaker = _Breaker()
 
 
-def _send(name, delivery_id, countdown=None):
+def send_by_name(name, row_id, countdown=None):
+    """One try at handing task `name` (row_id) to the broker, or HandOffFailed. Shared with the
+    notifications outbox: one broker, one breaker."""
     breaker.check()
     try:
         # retry=False: one try; the sweeper is the retry.
-        current_app.send_task(name, args=(delivery_id,), countdown=countdown, ignore_result=True, retry=False)
+        current_app.send_task(name, args=(row_id,), countdown=countdown, ignore_result=True, retry=False)
     except Exception as exc:
         raise HandOffFailed(breaker.trip(exc)) from exc
+
 
 
 def kick(delivery_ids):
@@ -69,7 +72,7 @@ def kick(delivery_ids):
     the rows stay PENDING and the sweeper sends them later; nothing is lost."""
     for delivery_id in delivery_ids:
         try:
-            _send(DELIVER, delivery_id)
+            send_by_name(DELIVER, delivery_id)
         except HandOffFailed as exc:
             logger.warning("Could not enqueue %d deliveries (%s); the sweeper will send them", len(delivery_ids), exc)
             return str(exc)
@@ -87,30 +90,35 @@ def _note_waiting(delivery_ids, reason):
 
 
 class _HandOffThread:
-    """One hand-off thread per process (started again in a forked child), fed by a queue."""
+    """One hand-off thread per process (started again in a forked child), fed by a queue of
+    jobs (callables)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.pid = None
         self.jobs = None
 
-    def put(self, delivery_ids):
+    def put(self, job):
         with self.lock:
             if self.pid != os.getpid():
                 self.pid, self.jobs = os.getpid(), queue.SimpleQueue()
                 threading.Thread(target=self._run, args=(self.jobs,), name="webhooks-hand-off", daemon=True).start()
-        self.jobs.put(delivery_ids)
+        self.jobs.put(job)
 
     @staticmethod
     def _run(jobs):
         while True:
-            delivery_ids = jobs.get()
+            job = jobs.get()
             try:
-                reason = kick(delivery_ids)
-                if reason is not None:
-                    _note_waiting(delivery_ids, reason)
-            except Exception:  # the thread must outlive any one job; the sweeper has the rows
-                logger.exception("Hand-off of deliveries %s failed", delivery_ids)
+                job()
+            except Exception:  # the thread must outlive any one job; the sweepers have the rows
+                logger.exception("Hand-off job %s failed", job)
+
+
+def _kick_and_note(delivery_ids):
+    reason = kick(delivery_ids)
+    if reason is not None:
+        _note_waiting(delivery_ids, reason)
 
 
 hand_off_thread = _HandOffThread()
@@ -120,19 +128,26 @@ def hand_off(delivery_ids):
     """A write's hand-off, after its commit: kick() on the process's hand-off thread. If the
     broker does not take them, the delivery log says why they wait; a process that exits
     first leaves them to the sweeper all the same."""
-    hand_off_thread.put(list(delivery_ids))
+    ids = list(delivery_ids)
+    hand_off_thread.put(lambda: _kick_and_note(ids))
+
+
+def in_background(job):
+    """Run job() on the process's hand-off thread (after a commit: the request never waits on
+    the broker). The notifications outbox hands its emails on this way too."""
+    hand_off_thread.put(job)
 
 
 def schedule(delivery_id, seconds):
     try:
-        _send(DELIVER, delivery_id, countdown=seconds)
+        send_by_name(DELIVER, delivery_id, countdown=seconds)
     except HandOffFailed:
         logger.warning("Could not schedule retry of %s; the sweeper will", delivery_id, exc_info=True)
 
 
 def follow_jenkins_later(delivery_id, seconds=None):
     try:
-        _send(FOLLOW_JENKINS_BUILD, delivery_id,
+        send_by_name(FOLLOW_JENKINS_BUILD, delivery_id,
               countdown=settings.MODELGATE_JENKINS_POLL_SECONDS if seconds is None else seconds)
     except HandOffFailed:
         logger.warning("Could not schedule following Jenkins build of %s", delivery_id, exc_info=True)

@@ -506,6 +506,9 @@ class Worker:
             "MODELGATE_WEBHOOK_SWEEP_SECONDS": "1",
             "MODELGATE_WEBHOOK_RETRY_SCHEDULE": "0.3,0.6,1.2,2.4,4.8,9.6,19.2,38.4,76.8",
             "MODELGATE_JENKINS_POLL_SECONDS": "0.3",
+            # Requests made here email their deciders (admin has an address): no SMTP server
+            # here, so the worker drops them (tests/notifications points it at a real one).
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         })
