@@ -188,6 +188,10 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection after every task unless this is set: a
+# reconnect per webhook delivery was a tenth of a worker's time. Connections are kept as web
+# requests keep them instead (config/celery.py: CONN_MAX_AGE, dropped when unusable).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
