@@ -5,6 +5,10 @@ so nothing below tasks.py imports it and tasks.py can import the outbox: the pla
 order, and the same way webhooks hands checks to workflows. The message is the one
 `task.delay()` would send: the tasks set no routing options, and ignore their results.
 
+Only a delivery at the head of its line (no older unfinished one for its webhook and model) is
+handed to Celery; the worker that finishes it hands on the next one (outbox.settle). A delivery
+handed on while it must wait would only be refused by the worker, a wasted round trip each.
+
 Every hand-off may fail (broker down): the rows stay in the database and the sweeper sends
 them later, so a failure is logged and nothing is lost. Two things keep a broker outage from
 slowing the registry down:
@@ -43,8 +47,11 @@ class _Breaker:
         self.reason = ""
 
     def check(self):
-        if time.monotonic() < self.open_until:
+        if self.is_open():
             raise HandOffFailed(self.reason)
+
+    def is_open(self):
+        return time.monotonic() < self.open_until
 
     def trip(self, exc):
         self.reason = f"the broker did not take the hand-off ({type(exc).__name__}: {exc})"
@@ -94,19 +101,21 @@ class _HandOffThread:
         self.pid = None
         self.jobs = None
 
-    def put(self, delivery_ids):
+    def put(self, delivery_ids, heads):
         with self.lock:
             if self.pid != os.getpid():
                 self.pid, self.jobs = os.getpid(), queue.SimpleQueue()
                 threading.Thread(target=self._run, args=(self.jobs,), name="webhooks-hand-off", daemon=True).start()
-        self.jobs.put(delivery_ids)
+        self.jobs.put((delivery_ids, heads))
 
     @staticmethod
     def _run(jobs):
         while True:
-            delivery_ids = jobs.get()
+            delivery_ids, heads = jobs.get()
             try:
-                reason = kick(delivery_ids)
+                # Deliveries behind others are not handed off, but while the broker is down
+                # they too wait for the sweeper (it restarts their line), and say so.
+                reason = kick(heads) if heads else (breaker.reason if breaker.is_open() else None)
                 if reason is not None:
                     _note_waiting(delivery_ids, reason)
             except Exception:  # the thread must outlive any one job; the sweeper has the rows
@@ -117,10 +126,17 @@ hand_off_thread = _HandOffThread()
 
 
 def hand_off(delivery_ids):
-    """A write's hand-off, after its commit: kick() on the process's hand-off thread. If the
-    broker does not take them, the delivery log says why they wait; a process that exits
-    first leaves them to the sweeper all the same."""
-    hand_off_thread.put(list(delivery_ids))
+    """A write's hand-off, after its commit: kick() the ones at the head of their line on the
+    process's hand-off thread. If the broker does not take them, the delivery log says why they
+    wait; a process that exits first leaves them to the sweeper all the same.
+
+    Which are at the head is read here, after the commit, not in the writing transaction: a
+    worker finishing the delivery ahead either committed before this read (then this one is
+    the head) or reads the next in line after this commit (then it hands this one on)."""
+    delivery_ids = list(delivery_ids)
+    heads = list(Delivery.objects.filter(pk__in=delivery_ids).at_head_of_line().order_by("activity_seq")
+                  .values_list("pk", flat=True))
+    hand_off_thread.put(delivery_ids, heads)
 
 
 def schedule(delivery_id, seconds):
