@@ -83,6 +83,22 @@ def kick(delivery_ids):
     return None
 
 
+def probe():
+    """Whether the broker is reachable, for a write whose deliveries wait behind others (so
+    nothing is handed off): None, or why not (then the breaker opens, as after a failed
+    hand-off). One connection, off the request, at most two quick tries."""
+    try:
+        breaker.check()
+    except HandOffFailed as exc:
+        return str(exc)
+    try:
+        with current_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
+    except Exception as exc:
+        return breaker.trip(exc)
+    return None
+
+
 def _note_waiting(delivery_ids, reason):
     """Say in the delivery log why these wait for the sweeper (kept once they are sent)."""
     try:
@@ -115,7 +131,7 @@ class _HandOffThread:
             try:
                 # Deliveries behind others are not handed off, but while the broker is down
                 # they too wait for the sweeper (it restarts their line), and say so.
-                reason = kick(heads) if heads else (breaker.reason if breaker.is_open() else None)
+                reason = kick(heads) if heads else probe()
                 if reason is not None:
                     _note_waiting(delivery_ids, reason)
             except Exception:  # the thread must outlive any one job; the sweeper has the rows

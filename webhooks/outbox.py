@@ -241,7 +241,7 @@ def _send_batch(batch, deadline):
     """Send a batch of claimed deliveries of one line in order, stopping at the first that
     fails (or when the deadline passed), and settle them: the delivered ones together, the
     failed one on its own, the unsent ones given back. Returns (the first delivery as settled,
-    whether the line may go on here)."""
+    whether the line is this worker's to go on with: the last one sent finished, by this claim)."""
     results = []
     with lease_renewed(*batch):
         for delivery in batch:
@@ -264,8 +264,8 @@ def _send_batch(batch, deadline):
         current, ours = settle(*failed)
         settled.append(current)
         go_on = go_on and ours and current.status in Delivery.FINISHED
-    go_on = go_on and len(results) == len(batch)
-    return (settled[0] if settled else batch[0]), go_on and settled[-1].status in Delivery.FINISHED
+    # Unsent ones (the deadline passed) were given back: the line goes on from the first of them.
+    return settled[0], go_on and settled[-1].status in Delivery.FINISHED
 
 
 def settle_delivered(pairs):
