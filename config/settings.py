@@ -189,6 +189,10 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connection after every task unless this is set: a
+# reconnect per webhook delivery was a tenth of a worker's time. Connections are kept as web
+# requests keep them instead (config/celery.py: CONN_MAX_AGE, dropped when unusable).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -226,6 +230,11 @@ MODELGATE_TRACKING_TIMEOUT = env("MODELGATE_TRACKING_TIMEOUT", 5.0)
 MODELGATE_TRACKING_CACHE_SECONDS = env("MODELGATE_TRACKING_CACHE_SECONDS", 60)
 MODELGATE_LINEAGE_MAX_RETRIES = env("MODELGATE_LINEAGE_MAX_RETRIES", 12)
 MODELGATE_LINEAGE_RETRY_SECONDS = env("MODELGATE_LINEAGE_RETRY_SECONDS", 10.0)
+# A resolution whose hand-off to Celery was lost (broker down at registration, a worker killed
+# holding it) is handed off again by a beat sweep every MODELGATE_LINEAGE_SWEEP_SECONDS, once no
+# hand-off or retry of it is expected for MODELGATE_LINEAGE_HANDOFF_GRACE_SECONDS.
+MODELGATE_LINEAGE_SWEEP_SECONDS = env("MODELGATE_LINEAGE_SWEEP_SECONDS", 30.0)
+MODELGATE_LINEAGE_HANDOFF_GRACE_SECONDS = env("MODELGATE_LINEAGE_HANDOFF_GRACE_SECONDS", 60.0)
 
 # Logs: one JSON object a line on stderr, each with the id of the request it was written
 # for (ops/logs.py); one access line a request (ops.requests). The Celery worker logs the same
@@ -337,6 +346,10 @@ CELERY_BEAT_SCHEDULE = {
     "checkpoint-activity-log": {
         "task": "audit.tasks.checkpoint_activity",
         "schedule": MODELGATE_ACTIVITY_CHECKPOINT_SECONDS,
+    },
+    "sweep-lineage-resolutions": {
+        "task": "registry.tasks.sweep_lineage",
+        "schedule": MODELGATE_LINEAGE_SWEEP_SECONDS,
     },
     "worker-heartbeat": {
         "task": "ops.tasks.worker_heartbeat",

@@ -7,7 +7,7 @@ every web node reports the same values for them.
 With several gunicorn worker processes, set PROMETHEUS_MULTIPROC_DIR to an empty directory
 writable by all of them (bin/run-local does): each process then writes its counts there and a
 scrape of any one process adds up all of them. Without it, each process reports only its own
-requests. Lineage is not measured: the registry keeps no lineage yet."""
+requests."""
 
 import os
 
@@ -40,6 +40,8 @@ class RegistryStateCollector:
          "Age of the oldest webhook delivery still pending (0 when none is)."),
         ("modelgate_transition_requests_pending", "transition_requests_pending",
          "Stage and alias requests waiting for a review."),
+        ("modelgate_lineage_pending", "lineage_pending",
+         "Versions whose run is still being looked up on the tracking server (lineage resolving)."),
         ("modelgate_activity_head_seq", "activity_head_seq",
          "Sequence number of the activity log's last row."),
         ("modelgate_activity_rows_since_last_checkpoint", "rows_since_checkpoint",

@@ -5,6 +5,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from audit.models import ActivityHead, Checkpoint
+from registry.models import LINEAGE_RESOLVING, ModelVersion
 from webhooks.models import Delivery
 from workflows.models import TransitionRequest
 
@@ -30,6 +31,7 @@ def registry_state():
         "deliveries_failed": deliveries["failed"],
         "oldest_pending_delivery_age": _seconds_since(deliveries["oldest_pending"], now) or 0.0,
         "transition_requests_pending": TransitionRequest.objects.filter(status=TransitionRequest.PENDING).count(),
+        "lineage_pending": ModelVersion.objects.live().filter(lineage_status=LINEAGE_RESOLVING).count(),
         "activity_head_seq": head_seq,
         "rows_since_checkpoint": head_seq - (checkpoint["seq"] if checkpoint else 0),
         "seconds_since_checkpoint": _seconds_since(checkpoint and checkpoint["created_at"], now),

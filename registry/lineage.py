@@ -9,15 +9,17 @@ Tasks are sent by name (as webhooks/enqueue.py does), so nothing below tasks.py 
 import logging
 import re
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 
 from . import tracking
-from .models import LINEAGE_NONE, LINEAGE_RESOLVED
+from .models import LINEAGE_NONE, LINEAGE_RESOLVED, LINEAGE_RESOLVING, ModelVersion
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +48,49 @@ def resolve_after_commit(version_id):
 
 def send(version_id, countdown=None):
     """Ask Celery to resolve this version's lineage. A broker outage must not fail the
-    registration that asked: it is logged and the version stays "resolving"."""
+    registration that asked: it is logged, the version stays "resolving", and the sweep
+    (sweep_due) hands it off again. Returns whether the broker took it."""
     try:
-        current_app.send_task(RESOLVE, args=(version_id,), countdown=countdown, ignore_result=True)
+        # retry=False: one try, so a broker that is down costs a connect timeout, not Celery's
+        # retries; the sweep is the retry.
+        current_app.send_task(RESOLVE, args=(version_id,), countdown=countdown, ignore_result=True, retry=False)
     except Exception:  # broker unreachable
-        logger.warning("Could not enqueue lineage of version %s", version_id, exc_info=True)
+        logger.warning("Could not enqueue lineage of version %s; the sweep will", version_id, exc_info=True)
+        return False
+    expect_attempt(version_id, countdown or 0)
+    return True
+
+
+def _handoff_key(version_id):
+    return f"lineage:handed-off:{version_id}"
+
+
+def expect_attempt(version_id, within):
+    """Note that an attempt at this version is on its way within `within` seconds (a hand-off,
+    or the task's own retry): the sweep leaves it alone until that time and the grace period
+    have passed. The note lives in Django's cache; lost, it costs one redundant attempt."""
+    try:
+        cache.set(_handoff_key(version_id), 1, within + settings.MODELGATE_LINEAGE_HANDOFF_GRACE_SECONDS)
+    except Exception:  # the cache is the broker's Redis too: then the sweep hands it off again
+        logger.warning("Could not note the lineage hand-off of version %s", version_id, exc_info=True)
+
+
+SWEEP_LIMIT = 100
+
+
+def sweep_due(limit=SWEEP_LIMIT):
+    """Hand off again, oldest first and at most `limit` at a time, the resolutions still pending
+    for longer than the grace period with no attempt expected (their hand-off was lost).
+    Idempotent: the task does nothing for a version no longer resolving, and the action
+    records a result once. Returns the version ids handed off."""
+    cutoff = timezone.now() - timedelta(seconds=settings.MODELGATE_LINEAGE_HANDOFF_GRACE_SECONDS)
+    pending = list(
+        ModelVersion.objects.live().filter(lineage_status=LINEAGE_RESOLVING, created_at__lt=cutoff)
+        .order_by("created_at").values_list("pk", flat=True)[: limit * 4]
+    )
+    expected = cache.get_many([_handoff_key(pk) for pk in pending]) if pending else {}
+    due = [pk for pk in pending if _handoff_key(pk) not in expected][:limit]
+    return [pk for pk in due if send(pk)]
 
 
 def retry_delay(retries):

@@ -23,6 +23,15 @@ def resolve_lineage(self, version_id):
     except tracking.TrackingUnreachable as exc:
         attempts = self.request.retries + 1
         if attempts <= settings.MODELGATE_LINEAGE_MAX_RETRIES:
-            raise self.retry(exc=exc, countdown=lineage.retry_delay(self.request.retries))
+            countdown = lineage.retry_delay(self.request.retries)
+            lineage.expect_attempt(version_id, countdown)  # the sweep leaves a retry alone
+            raise self.retry(exc=exc, countdown=countdown)
         found = lineage.Resolution(reason=f"{exc}; gave up after {attempts} attempts")
     actions.version_lineage_record(Ctx.system(), version_id=version_id, **found.as_kwargs())
+
+
+@shared_task(ignore_result=True)
+def sweep_lineage():
+    """Beat: hand off again the lineage resolutions whose hand-off was lost (broker down at
+    registration, a worker killed holding it), so no version stays "resolving" for ever."""
+    return len(lineage.sweep_due())

@@ -5,6 +5,10 @@ so nothing below tasks.py imports it and tasks.py can import the outbox: the pla
 order, and the same way webhooks hands checks to workflows. The message is the one
 `task.delay()` would send: the tasks set no routing options, and ignore their results.
 
+Only a delivery at the head of its line (no older unfinished one for its webhook and model) is
+handed to Celery; the worker that finishes it hands on the next one (outbox.settle). A delivery
+handed on while it must wait would only be refused by the worker, a wasted round trip each.
+
 Every hand-off may fail (broker down): the rows stay in the database and the sweeper sends
 them later, so a failure is logged and nothing is lost. Two things keep a broker outage from
 slowing the registry down:
@@ -43,8 +47,11 @@ class _Breaker:
         self.reason = ""
 
     def check(self):
-        if time.monotonic() < self.open_until:
+        if self.is_open():
             raise HandOffFailed(self.reason)
+
+    def is_open(self):
+        return time.monotonic() < self.open_until
 
     def trip(self, exc):
         self.reason = f"the broker did not take the hand-off ({type(exc).__name__}: {exc})"
@@ -76,6 +83,22 @@ def kick(delivery_ids):
         except HandOffFailed as exc:
             logger.warning("Could not enqueue %d deliveries (%s); the sweeper will send them", len(delivery_ids), exc)
             return str(exc)
+    return None
+
+
+def probe():
+    """Whether the broker is reachable, for a write whose deliveries wait behind others (so
+    nothing is handed off): None, or why not (then the breaker opens, as after a failed
+    hand-off). One connection, off the request, at most two quick tries."""
+    try:
+        breaker.check()
+    except HandOffFailed as exc:
+        return str(exc)
+    try:
+        with current_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, interval_max=0)
+    except Exception as exc:
+        return breaker.trip(exc)
     return None
 
 
@@ -115,8 +138,10 @@ class _HandOffThread:
                 logger.exception("Hand-off job %s failed", job)
 
 
-def _kick_and_note(delivery_ids):
-    reason = kick(delivery_ids)
+def _kick_and_note(delivery_ids, heads):
+    # Deliveries behind others are not handed off, but while the broker is down they too wait
+    # for the sweeper (it restarts their line), and say so.
+    reason = kick(heads) if heads else probe()
     if reason is not None:
         _note_waiting(delivery_ids, reason)
 
@@ -125,11 +150,17 @@ hand_off_thread = _HandOffThread()
 
 
 def hand_off(delivery_ids):
-    """A write's hand-off, after its commit: kick() on the process's hand-off thread. If the
-    broker does not take them, the delivery log says why they wait; a process that exits
-    first leaves them to the sweeper all the same."""
-    ids = list(delivery_ids)
-    hand_off_thread.put(lambda: _kick_and_note(ids))
+    """A write's hand-off, after its commit: kick() the ones at the head of their line on the
+    process's hand-off thread. If the broker does not take them, the delivery log says why they
+    wait; a process that exits first leaves them to the sweeper all the same.
+
+    Which are at the head is read here, after the commit, not in the writing transaction: a
+    worker finishing the delivery ahead either committed before this read (then this one is
+    the head) or reads the next in line after this commit (then it hands this one on)."""
+    delivery_ids = list(delivery_ids)
+    heads = list(Delivery.objects.filter(pk__in=delivery_ids).at_head_of_line().order_by("activity_seq")
+                  .values_list("pk", flat=True))
+    hand_off_thread.put(lambda: _kick_and_note(delivery_ids, heads))
 
 
 def in_background(job):

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from registry.models import RegisteredModel
@@ -83,6 +84,17 @@ class Webhook(models.Model):
         return crypto.decrypt(self.jenkins_token_encrypted)
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def at_head_of_line(self):
+        """Only deliveries no older unfinished one of the same webhook and model holds back:
+        the ones that may be sent now, so receivers see one model's events in order."""
+        older_unfinished = Delivery.objects.filter(
+            webhook=OuterRef("webhook"), model_uid=OuterRef("model_uid"),
+            activity_seq__lt=OuterRef("activity_seq"), is_test=False,
+        ).exclude(status__in=Delivery.FINISHED)
+        return self.exclude(Exists(older_unfinished))
+
+
 class Delivery(models.Model):
     """One event for one webhook: the outbox row, with its payload frozen as bytes."""
 
@@ -113,6 +125,8 @@ class Delivery(models.Model):
     jenkins_build_url = models.URLField(max_length=2000, blank=True, default="")
     jenkins_build_number = models.PositiveIntegerField(null=True, blank=True)
     jenkins_result = models.CharField(max_length=20, blank=True, default="")
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "activity_seq"]

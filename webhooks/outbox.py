@@ -19,7 +19,8 @@ from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.ctx import Ctx
@@ -27,7 +28,7 @@ from audit.ctx import Ctx
 # The outbox calls actions (webhook_disable) like any other caller; actions never import it.
 from . import actions, attempts, payloads
 from .enqueue import follow_jenkins_later, hand_off, kick, schedule
-from .models import Delivery, Webhook
+from .models import Attempt, Delivery, Webhook
 
 
 def on_activity_recorded(sender, activity, ctx, **kwargs):
@@ -51,13 +52,6 @@ def on_activity_recorded(sender, activity, ctx, **kwargs):
         transaction.on_commit(lambda: hand_off(ids), robust=True)
 
 
-def _older_unfinished():
-    return Delivery.objects.filter(
-        webhook=OuterRef("webhook"), model_uid=OuterRef("model_uid"),
-        activity_seq__lt=OuterRef("activity_seq"), is_test=False,
-    ).exclude(status__in=Delivery.FINISHED)
-
-
 def claim(delivery_id):
     """Take a due delivery for one attempt. Returns it, or None if it is not ours to send
     (already claimed, finished, not due, or waiting behind an older one)."""
@@ -65,7 +59,7 @@ def claim(delivery_id):
     lease = now + timedelta(seconds=settings.MODELGATE_WEBHOOK_LEASE_SECONDS)
     updated = (
         Delivery.objects.filter(pk=delivery_id, status=Delivery.PENDING, next_attempt_at__lte=now)
-        .exclude(Exists(_older_unfinished()))
+        .at_head_of_line()
         .update(status=Delivery.IN_FLIGHT, claimed_until=lease, attempts=F("attempts") + 1)
     )
     if updated != 1:
@@ -120,7 +114,7 @@ def due_deliveries(limit=500):
     )
     return list(
         Delivery.objects.filter(status=Delivery.PENDING, next_attempt_at__lte=now)
-        .exclude(Exists(_older_unfinished()))
+        .at_head_of_line()
         .order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
     )
 
@@ -134,10 +128,19 @@ SCHEDULE_RETRIES_WITHIN = 60
 MAX_LEASES_PER_SEND = 4
 
 
+def _claims(deliveries):
+    """The rows still held by these claims (a claim is known by its attempt number)."""
+    held = Q(pk__in=[])
+    for delivery in deliveries:
+        held |= Q(pk=delivery.pk, attempts=delivery.attempts)
+    return Delivery.objects.filter(held, status=Delivery.IN_FLIGHT)
+
+
 @contextmanager
-def lease_renewed(delivery):
-    """Keep renewing the claim on `delivery` while the body runs (a send): every quarter
-    lease, from a thread with its own database connection, opened only if a send is slow."""
+def lease_renewed(*deliveries):
+    """Keep renewing the claims on `deliveries` while the body runs (their sends): every
+    quarter lease, from a thread with its own database connection, opened only if sending is
+    slow."""
     lease = settings.MODELGATE_WEBHOOK_LEASE_SECONDS
     stop = threading.Event()
 
@@ -145,13 +148,11 @@ def lease_renewed(delivery):
         give_up_at = time.monotonic() + MAX_LEASES_PER_SEND * lease
         try:
             while not stop.wait(lease / 4) and time.monotonic() < give_up_at:
-                Delivery.objects.filter(
-                    pk=delivery.pk, status=Delivery.IN_FLIGHT, attempts=delivery.attempts
-                ).update(claimed_until=timezone.now() + timedelta(seconds=lease))
+                _claims(deliveries).update(claimed_until=timezone.now() + timedelta(seconds=lease))
         finally:
             connection.close()
 
-    renewer = threading.Thread(target=renew, name=f"lease-{delivery.pk}", daemon=True)
+    renewer = threading.Thread(target=renew, name=f"lease-{deliveries[0].pk}", daemon=True)
     renewer.start()
     try:
         yield
@@ -160,12 +161,131 @@ def lease_renewed(delivery):
         renewer.join()
 
 
-def send_claimed(delivery):
+# A worker that finishes a delivery goes on with its line itself (no task round trip through
+# the broker), for up to this many deliveries and seconds, then hands the line on through
+# Celery, so that one busy model does not keep a worker from every other one.
+LINE_DELIVERIES = 100
+LINE_SECONDS = 1.0
+# What follows in a line is claimed, sent (one by one, in order) and settled this many at a
+# time: one claim, one settling transaction and one lease thread for all of them.
+BATCH = 20
+
+
+def _with_logged_attempts(queryset):
+    """Each delivery with how many attempts its log has (the next one's number), read with it."""
+    logged = Attempt.objects.filter(delivery=OuterRef("pk")).order_by().values("delivery").annotate(
+        n=Count("pk")).values("n")
+    return queryset.annotate(logged_attempts=Coalesce(Subquery(logged), 0))
+
+
+def claim_following(delivery, limit):
+    """After `delivery` finished: claim the next deliveries of its line, as many of the oldest
+    unfinished ones (up to `limit`) as are due and unclaimed, without a gap. Returns them in
+    order (empty if the next one is in flight, waiting for its retry, or there is none)."""
+    now = timezone.now()
+    line = (Delivery.objects.filter(webhook_id=delivery.webhook_id, model_uid=delivery.model_uid, is_test=False)
+            .exclude(status__in=Delivery.FINISHED).order_by("activity_seq"))
+    wanted = []
+    for pk, status, due in line.values_list("pk", "status", "next_attempt_at")[:limit]:
+        if status != Delivery.PENDING or due > now:
+            break
+        wanted.append(pk)
+    if not wanted:
+        return []
+    lease = now + timedelta(seconds=settings.MODELGATE_WEBHOOK_LEASE_SECONDS)
+    Delivery.objects.filter(pk__in=wanted, status=Delivery.PENDING, next_attempt_at__lte=now).update(
+        status=Delivery.IN_FLIGHT, claimed_until=lease, attempts=F("attempts") + 1)
+    claimed = list(_with_logged_attempts(Delivery.objects.select_related("webhook")).filter(
+        pk__in=wanted, status=Delivery.IN_FLIGHT, claimed_until=lease).order_by("activity_seq"))
+    # Another worker taking one of them meanwhile (a sweeper's kick) leaves a gap: keep the
+    # unbroken start of the line, give the rest back.
+    kept = 0
+    while kept < len(claimed) and claimed[kept].pk == wanted[kept]:
+        kept += 1
+    release(claimed[kept:])
+    return claimed[:kept]
+
+
+def release(deliveries):
+    """Give back claims that were not sent: PENDING again, the attempt not counted."""
+    if deliveries:
+        _claims(deliveries).update(status=Delivery.PENDING, claimed_until=None, attempts=F("attempts") - 1)
+
+
+def send_claimed(delivery, line_deliveries=1):
     """Make one attempt at a claimed delivery, holding the claim while it runs, then log the
-    attempt and settle the delivery."""
-    with lease_renewed(delivery):
-        result = attempts.send(delivery)
-    return settle(delivery, result)
+    attempt and settle the delivery. Then its line goes on: what follows is claimed and sent
+    here too while it is due and `line_deliveries` and LINE_SECONDS allow, else handed to
+    Celery. Returns the first delivery as settled."""
+    deadline = time.monotonic() + LINE_SECONDS
+    batch, first, sent = [delivery], None, 0
+    while True:
+        current, go_on = _send_batch(batch, deadline)
+        first = first or current
+        sent += len(batch)
+        if not go_on:
+            return first
+        room = min(BATCH, line_deliveries - sent)
+        if room > 0 and time.monotonic() < deadline and current.webhook.target == Webhook.HTTP:
+            batch = claim_following(current, room)
+            if not batch:
+                return first  # next in flight, waiting for its retry, or none
+            continue
+        following = next_in_line(current)
+        if following is not None:
+            kick([following.pk])
+        return first
+
+
+def _send_batch(batch, deadline):
+    """Send a batch of claimed deliveries of one line in order, stopping at the first that
+    fails (or when the deadline passed), and settle them: the delivered ones together, the
+    failed one on its own, the unsent ones given back. Returns (the first delivery as settled,
+    whether the line is this worker's to go on with: the last one sent finished, by this claim)."""
+    results = []
+    with lease_renewed(*batch):
+        for delivery in batch:
+            result = attempts.send(delivery)
+            results.append((delivery, result))
+            if not result.ok or time.monotonic() >= deadline:
+                break
+    release(batch[len(results):])
+    delivered = [(d, r) for d, r in results if r.ok]
+    failed = results[-1] if not results[-1][1].ok else None
+    settled, go_on = [], True
+    if delivered:
+        if len(delivered) == 1 and failed is None:
+            current, ours = settle(*delivered[0])
+            settled, go_on = [current], ours
+        else:
+            go_on = settle_delivered(delivered)
+            settled = [d for d, _ in delivered]
+    if failed is not None:
+        current, ours = settle(*failed)
+        settled.append(current)
+        go_on = go_on and ours and current.status in Delivery.FINISHED
+    # Unsent ones (the deadline passed) were given back: the line goes on from the first of them.
+    return settled[0], go_on and settled[-1].status in Delivery.FINISHED
+
+
+def settle_delivered(pairs):
+    """Settle several delivered (delivery, result) pairs of one webhook in one transaction: one
+    UPDATE and one INSERT of their attempts. If a claim among them lapsed meanwhile (the
+    sweeper handed it on), each is settled on its own instead. Returns whether all were ours."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = _claims([d for d, _ in pairs]).update(
+            status=Delivery.DELIVERED, finished_at=now, last_error="", claimed_until=None)
+        if updated == len(pairs):
+            attempts.log_many(pairs)
+            if pairs[0][0].webhook.consecutive_failures:
+                Webhook.objects.filter(pk=pairs[0][0].webhook_id).update(consecutive_failures=0)
+            for delivery, _ in pairs:
+                delivery.status, delivery.finished_at, delivery.last_error = Delivery.DELIVERED, now, ""
+                delivery.claimed_until = None
+            return True
+        transaction.set_rollback(True)
+    return all([settle(d, r)[1] for d, r in pairs])
 
 
 def _outcome(result):
@@ -186,13 +306,14 @@ def _outcome(result):
 def settle(delivery, result):
     """Log the attempt and settle the delivery: delivered, retried later, or finished as
     failed; a webhook that keeps failing (or answered 410) is disabled through its action, in
-    the same transaction as the failure that tipped it."""
+    the same transaction as the failure that tipped it. Returns (the delivery as it now is,
+    whether this claim settled it); the next in line is the caller's (send_claimed)."""
     outcome = _outcome(result)
     retry_in = None
     with transaction.atomic():
         current = Delivery.objects.select_for_update().select_related("webhook").get(pk=delivery.pk)
         if current.status != Delivery.IN_FLIGHT or current.attempts != delivery.attempts:
-            return current  # our claim lapsed and the sweeper handed the delivery on
+            return current, False  # our claim lapsed and the sweeper handed the delivery on
         attempts.log(current, result)
         now = timezone.now()
         current.claimed_until = None
@@ -229,8 +350,4 @@ def settle(delivery, result):
             schedule(current.pk, retry_in)
         # A later retry is the sweeper's: no worker holds a message for hours, which Redis
         # would hand out again after its visibility timeout.
-    elif current.status in Delivery.FINISHED:
-        following = next_in_line(current)
-        if following is not None:
-            kick([following.pk])
-    return current
+    return current, True

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 def deliver(delivery_id):
     delivery = outbox.claim(delivery_id)
     if delivery is not None:
-        outbox.send_claimed(delivery)
+        outbox.send_claimed(delivery, line_deliveries=outbox.LINE_DELIVERIES)
 
 
 @shared_task(ignore_result=True)

@@ -10,14 +10,20 @@ import base64
 import hashlib
 import hmac
 import ipaddress
+import os
 import socket
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
+from http.cookiejar import DefaultCookiePolicy
 from functools import partial
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.utils import timezone
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -178,6 +184,46 @@ def session_for(webhook):
     return session(allow_internal=webhook.destination_set_by_admin)
 
 
+class _KeptSessions:
+    """Sessions kept alive across deliveries, one per destination (scheme, host, port), whether
+    internal networks are reachable and the allowlist as it was: each process (a Celery pool
+    child) reuses its connections to a receiver instead of a TCP (and TLS) handshake per
+    delivery. The guard checked each connection's address when it was made; a change of the
+    allowlist or of who set the destination makes another session. They keep no cookies (one
+    webhook's receiver must not hand another webhook's requests state). A session that once
+    reached an allowlisted internal address keeps saying so (Result.internal), the cautious way."""
+
+    LIMIT = 64
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid = None
+        self.sessions = OrderedDict()
+
+    def get(self, url, *, allow_internal):
+        key = (origin(url), allow_internal, tuple(settings.MODELGATE_WEBHOOK_ALLOWED_NETWORKS))
+        with self.lock:
+            if self.pid != os.getpid():  # a forked child never shares its parent's sockets
+                self.pid, self.sessions = os.getpid(), OrderedDict()
+            kept = self.sessions.get(key)
+            if kept is None:
+                kept = self.sessions[key] = session(allow_internal=allow_internal)
+                kept.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+                while len(self.sessions) > self.LIMIT:
+                    self.sessions.popitem(last=False)[1].close()
+            self.sessions.move_to_end(key)
+            return kept
+
+
+kept_sessions = _KeptSessions()
+
+
+def kept_session_for(webhook):
+    """A webhook delivery's session, kept alive for the next delivery to the same destination.
+    Raises ValueError for a URL that cannot be parsed."""
+    return kept_sessions.get(webhook.url, allow_internal=webhook.destination_set_by_admin)
+
+
 @dataclass
 class Result:
     status_code: int | None = None
@@ -187,6 +233,7 @@ class Result:
     error: str = ""
     refused: bool = False  # the SSRF guard refused the destination
     internal: bool = False  # it went to an allowlisted internal network
+    started_at: datetime | None = None
 
     @property
     def ok(self):
@@ -206,10 +253,11 @@ def send(method, url, *, headers=None, data=None, auth=None, verify=True, http=N
     """One request, never raising: the outcome (status, first bytes, error) as a Result. `http`
     is a session(); without one, only public addresses are reachable."""
     http = http or session()
-    started = time.monotonic()
+    started_at, started = timezone.now(), time.monotonic()
     result = _request(http, method, url, headers=headers, data=data, auth=auth, verify=verify)
     result.latency_ms = int((time.monotonic() - started) * 1000)
     result.internal = http.guard.reached_internal
+    result.started_at = started_at
     return result
 
 
@@ -221,10 +269,17 @@ def _request(http, method, url, *, headers, data, auth, verify):
             allow_redirects=False, stream=True,
             timeout=(settings.MODELGATE_WEBHOOK_CONNECT_TIMEOUT, settings.MODELGATE_WEBHOOK_READ_TIMEOUT),
         )
+        kept = False
         try:
             raw = response.raw.read(settings.MODELGATE_WEBHOOK_MAX_RESPONSE_BYTES, decode_content=True) or b""
+            # Read to its end, the connection may serve the next request (keep-alive); a larger
+            # answer than is read is cut off with its connection.
+            kept = not response.raw.read(1)
         finally:
-            response.close()
+            if kept:
+                response.raw.release_conn()
+            else:
+                response.close()
         result = Result(status_code=response.status_code, body=raw.decode("utf-8", "replace"), headers=dict(response.headers))
         if 300 <= response.status_code < 400:
             result.error = f"redirect to {response.headers.get('Location', '?')} not followed"

@@ -12,6 +12,7 @@ from accounts.actions import token_create
 from audit.actions import checkpoint_create
 from audit.ctx import Ctx
 from registry import actions as registry_actions
+from registry.models import ModelVersion
 from tests.conftest import assert_error, last_seq
 from webhooks import actions as webhook_actions
 from webhooks.models import Delivery
@@ -141,6 +142,21 @@ def test_the_registrys_queues_and_the_activity_log_are_measured(
     assert value(families, "modelgate_activity_rows_since_last_checkpoint") == 1
     assert 0 <= value(families, "modelgate_activity_seconds_since_last_checkpoint") < 60
     assert "modelgate_worker_heartbeat_age_seconds" in families
+
+
+def test_versions_whose_lineage_is_still_being_resolved_are_measured(settings, owner, ctx_for):
+    settings.MODELGATE_METRICS_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.MODELGATE_TRACKING_URI = "http://127.0.0.1:9"
+    registry_actions.model_create(ctx_for(owner), name="fraud")
+    before = value(scrape(client_for()), "modelgate_lineage_pending")
+    for run in ("0a1b", "0a1c", "0a1d"):  # from a run: resolved after commit, so pending now
+        registry_actions.version_create(ctx_for(owner), name="fraud", source=f"runs:/{run}/model")
+    registry_actions.version_create(ctx_for(owner), name="fraud", source="s3://bucket/fraud")  # nothing to resolve
+    registry_actions.version_delete(ctx_for(owner), name="fraud", version="3")  # a deleted one is not pending
+    registry_actions.version_lineage_record(Ctx.system(), version_id=ModelVersion.objects.get(version=2).pk,
+                                            reason="gone from the tracking server")
+
+    assert (before, value(scrape(client_for()), "modelgate_lineage_pending")) == (0, 1)
 
 
 def test_before_any_checkpoint_the_time_since_one_is_absent_not_zero(settings):

@@ -338,3 +338,24 @@ def test_a_4xx_answer_is_permanent_and_not_retried(worker, receiver, fraud_hook,
     assert len(receiver.received()) == 1
     fraud_hook.refresh_from_db()
     assert (fraud_hook.status, fraud_hook.consecutive_failures) == (Webhook.ACTIVE, 1)
+
+
+def test_a_line_sent_in_a_batch_stops_at_a_failure_retries_it_and_goes_on_in_order(
+    worker, receiver, fraud_hook, tag, ledger
+):
+    # The first answer is slow, so the next five wait behind it and go out as one batch; the
+    # third of those fails once.
+    receiver.reply(Reply(200, delay=0.5), 200, 200, 503, 200, 200, 200)
+    for n in range(6):
+        tag(f"k{n}")
+    deliveries = list(Delivery.objects.filter(webhook=fraud_hook).order_by("activity_seq"))
+    ledger([d.event_id for d in deliveries], receiver)
+
+    posts = receiver.wait_for(7, timeout=30)
+    assert [p.answered for p in posts] == [200, 200, 200, 503, 200, 200, 200]
+    assert [p.event_id for p in posts] == [d.event_id for d in deliveries[:4]] + [d.event_id for d in deliveries[3:]]
+    assert [p.json()["tags"][0]["key"] for p in posts if p.answered == 200] == [f"k{n}" for n in range(6)]
+    done = settled(fraud_hook, 6)
+    assert {d.status for d in done} == {Delivery.DELIVERED}
+    assert [[a.number for a in attempt_log(d)] for d in done] == [[1], [1], [1], [1, 2], [1], [1]]
+    assert [d.attempts for d in done] == [1, 1, 1, 2, 1, 1]  # the unsent ones' claims were given back
