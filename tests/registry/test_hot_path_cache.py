@@ -83,11 +83,12 @@ def test_an_expired_token_is_refused_even_when_its_answer_is_cached(db, owner, m
     assert get().status_code == 401
 
 
-def test_answers_are_per_token_and_errors_are_not_cached(db, owner, outsider, settings, model_with_champion,
+def test_a_cached_answer_is_only_for_the_token_it_was_rendered_for(db, owner, outsider, settings, model_with_champion,
                                                          bearer_client):
     settings.MODELGATE_DEFAULT_LEVEL = "NONE"
     as_owner, as_outsider = bearer_client(owner), bearer_client(outsider)
     assert as_owner("registered-models/alias", name="fraud", alias="champion").status_code == 200
+    # The owner's answer is cached now; the outsider still gets the view's own answer.
     assert as_outsider("registered-models/alias", name="fraud", alias="champion").status_code == 404
     assert as_owner("registered-models/alias", name="fraud", alias="nope").status_code == 400
     # Other query strings and other credentials are the view's own business.
