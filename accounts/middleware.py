@@ -11,6 +11,11 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 current_request_id = contextvars.ContextVar("current_request_id", default=None)
 
 
+def request_id_for(incoming):
+    """A client's X-Request-Id if sane, else a new one."""
+    return incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     """Gives each request an id (a client's X-Request-Id if sane), echoed back and logged."""
 
@@ -18,8 +23,7 @@ class RequestIdMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-Id", "")
-        request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id_for(request.headers.get("X-Request-Id", ""))
         current_request_id.set(request.request_id)
         response = self.get_response(request)
         response["X-Request-Id"] = request.request_id

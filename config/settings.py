@@ -88,6 +88,11 @@ DATABASES = {
         conn_max_age=env("DATABASE_CONN_MAX_AGE", 60),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's own cursors bind on the client and never prepare; the hot path's one query
+    # (registry/api/hot.py) binds on the server and asks to be prepared, which psycopg
+    # refuses on a connection whose threshold is None, Django's default.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for the lock instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -4,4 +4,10 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# Imported once Django is set up. Alias lookups and get-version are answered in front of
+# Django while their cached answer is current (registry/api/hot.py).
+from registry.api.hot import HotPath  # noqa: E402
+
+application = HotPath(django_application)

@@ -22,6 +22,19 @@ def _route(request):
     return match.route or UNMATCHED
 
 
+def observe(method, path, route, status, elapsed, client_ip):
+    """Count, time and log one answered request (also called by registry.api.hot for the
+    requests it answers before Django)."""
+    method = method if method in _METHODS else "other"
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(elapsed)
+    logger.info(
+        "%s %s %s", method, path, status,
+        extra={"method": method, "path": path, "route": route, "status": status,
+               "duration_ms": round(elapsed * 1000, 1), "client_ip": client_ip},
+    )
+
+
 class RequestMetricsAndLogMiddleware:
     """Counts and times every request for /metrics and logs one access line for it (the
     request id comes from accounts.middleware.RequestIdMiddleware, which runs first)."""
@@ -32,14 +45,6 @@ class RequestMetricsAndLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
-        elapsed = time.perf_counter() - started
-        method = request.method if request.method in _METHODS else "other"
-        route = _route(request)
-        REQUESTS.labels(method, route, str(response.status_code)).inc()
-        LATENCY.labels(method, route).observe(elapsed)
-        logger.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": method, "path": request.path, "route": route, "status": response.status_code,
-                   "duration_ms": round(elapsed * 1000, 1), "client_ip": request.META.get("REMOTE_ADDR")},
-        )
+        observe(request.method, request.path, _route(request), response.status_code,
+                time.perf_counter() - started, request.META.get("REMOTE_ADDR"))
         return response
