@@ -83,8 +83,9 @@ def model_row(model):
         ],
         "aliases": [
             {"alias": a.alias, "number": a.version.version, "url": version_url(model.name, a.version.version)}
-            for a in model.aliases.all()
+            for a in registry_selectors.loaded(model, "aliases")
         ],
+        "tags": registry_selectors.loaded(model, "tags"),
     }
 
 
@@ -193,7 +194,7 @@ MODEL_ACTIVITY_SHOWN = 15
 
 def _aliases_by_version(model):
     aliases = {}
-    for row in model.aliases.all():
+    for row in registry_selectors.loaded(model, "aliases"):
         aliases.setdefault(row.version_id, []).append(row.alias)
     return aliases
 
@@ -218,6 +219,7 @@ def model_detail(request, name):
         "may_edit": access.has_level(request.user, model, Level.CAN_EDIT),
         "subscription": notification_selectors.subscription_state(request.user, model),
         "description_form": DescriptionForm(initial={"description": model.description}),
+        "model_tags": registry_selectors.loaded(model, "tags"),
         "tag_form": TagForm(),
         "requests": sorted(requests, key=lambda item: item["req"].created_at),
         "activity": activity_items(
@@ -274,8 +276,8 @@ def _comparison(left, right, aliases_by_version):
         }
 
     a, b = facts(left), facts(right)
-    tags_a = {t.key: t.value for t in left.tags.all()}
-    tags_b = {t.key: t.value for t in right.tags.all()}
+    tags_a = {t.key: t.value for t in registry_selectors.loaded(left, "tags")}
+    tags_b = {t.key: t.value for t in registry_selectors.loaded(right, "tags")}
     return {
         "differs": {fact: a[fact] != b[fact] for fact in a},
         "aliases": (a["aliases"], b["aliases"]),
@@ -390,8 +392,9 @@ def _version_page(user, mv):
         "may_edit": access.has_level(user, model, Level.CAN_EDIT),
         "aliases": [
             {"alias": a.alias, "protected_by": workflow_policies.alias_change_needs_request(user, model, a.alias)}
-            for a in mv.aliases.all()
+            for a in registry_selectors.loaded(mv, "aliases")
         ],
+        "tags": registry_selectors.loaded(mv, "tags"),
         "protected_aliases": protected,
         "pending": pending,
         "checks": checks,

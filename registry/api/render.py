@@ -2,6 +2,7 @@
 ms numbers, status READY, tags as [{key, value}], empty repeated fields omitted."""
 
 from audit.timestamps import to_millis
+from registry.selectors import loaded
 
 
 def page_json(key, rows, next_token, render, *, omit_empty=False):
@@ -38,19 +39,19 @@ def version_json(mv, *, aliases=None):
         body["user_id"] = mv.created_by.username
     if mv.logged_model_id:
         body["model_id"] = mv.logged_model_id
-    tags = tags_json(mv.tags.all())
+    tags = tags_json(loaded(mv, "tags"))
     if tags:
         body["tags"] = tags
     if aliases is None:
-        aliases = [a.alias for a in mv.aliases.all()]
+        aliases = [a.alias for a in loaded(mv, "aliases")]
     if aliases:
         body["aliases"] = aliases
     return body
 
 
 def model_json(model):
-    """Expects a model from selectors (tags, aliases and latest_versions prefetched)."""
-    alias_rows = list(model.aliases.all())
+    """Expects a model from selectors (tags, aliases and latest_versions loaded)."""
+    alias_rows = loaded(model, "aliases")
     aliases_by_version = {}
     for row in alias_rows:
         aliases_by_version.setdefault(row.version_id, []).append(row.alias)
@@ -67,7 +68,7 @@ def model_json(model):
         body["latest_versions"] = [
             version_json(mv, aliases=aliases_by_version.get(mv.pk, [])) for mv in latest
         ]
-    tags = tags_json(model.tags.all())
+    tags = tags_json(loaded(model, "tags"))
     if tags:
         body["tags"] = tags
     if alias_rows:
