@@ -20,8 +20,9 @@ from .models import Activity, ActivityHead, Generation
 
 GENESIS_HASH = "0" * 64
 
-# Sent synchronously inside the recording transaction with `activity` and `ctx`. The webhooks
-# app connects to it in its AppConfig.ready(); a receiver that raises aborts the whole change.
+# Sent synchronously inside the recording transaction with `activity`, `ctx` and `model` (the
+# RegisteredModel the caller changed, or None). The webhooks and notifications apps connect
+# to it in their AppConfig.ready(); a receiver that raises aborts the whole change.
 activity_recorded = Signal()
 
 
@@ -73,7 +74,9 @@ def record(ctx, *, event, model=None, version=None, target="", before=None, afte
         raise ValueError(f"Unknown event {event!r}: add it to audit/events.py")
     if version is not None and model is None:
         model = version.model
-    with transaction.atomic():
+    # No savepoint of its own: a failure here aborts the caller's change anyway, and every
+    # round trip from here to commit is spent holding the head's lock.
+    with transaction.atomic(savepoint=False):
         # get_or_create: `manage.py flush` (and the test runner, between transactional tests)
         # empties every table, including the head row the migration seeded.
         head, _ = ActivityHead.objects.select_for_update().get_or_create(pk=1)
@@ -101,7 +104,7 @@ def record(ctx, *, event, model=None, version=None, target="", before=None, afte
         head.seq, head.hash = row.seq, row.hash
         head.save(update_fields=["seq", "hash"])
         _bump_generation(row.model_uid)
-        activity_recorded.send(sender=Activity, activity=row, ctx=ctx)
+        activity_recorded.send(sender=Activity, activity=row, ctx=ctx, model=model)
     return row
 
 

@@ -32,11 +32,11 @@ SEND = "notifications.tasks.send_email"  # keep in step with tasks.py
 SCHEDULE_RETRIES_WITHIN = 60
 
 
-def on_activity_recorded(sender, activity, ctx, **kwargs):
+def on_activity_recorded(sender, activity, ctx, model=None, **kwargs):
     """Connected to audit.activity.activity_recorded (NotificationsConfig.ready())."""
     if activity.event not in recipients.FOLLOWED_EVENTS:
         return  # most activity (tags, tokens, policies...) tells nobody: no query at all
-    subject = recipients.subject_of(activity)
+    subject = recipients.subject_of(activity, model)
     if subject is None:
         return
     told = recipients.recipients(subject)

@@ -54,8 +54,10 @@ class Subject:
     failed_requests: tuple = ()  # pending requests whose required check just failed
 
 
-def subject_of(activity):
-    model = RegisteredModel.objects.filter(uid=activity.model_uid).first() if activity.model_uid else None
+def subject_of(activity, model=None):
+    """`model` is the one record() was given, when it is the activity's (saves reading it again)."""
+    if model is None or model.uid != activity.model_uid:
+        model = RegisteredModel.objects.filter(uid=activity.model_uid).first() if activity.model_uid else None
     if model is None:
         return None
     subject = Subject(activity, model)
@@ -110,7 +112,7 @@ def _possible_deciders(req, policy):
     return people.filter(pk__in=reached)
 
 
-def _candidates(subject):
+def _candidates(subject, followers):
     """(user, reason) in order of precedence: the first reason found for a person is theirs."""
     activity, model = subject.activity, subject.model
     req = subject.request
@@ -132,17 +134,19 @@ def _candidates(subject):
             yield user, f"you commented on '{model.name}' version {subject.comment.version.version}"
     quiet_check = activity.event == events.CHECK_REPORTED and (activity.after or {}).get("status") != Check.FAILURE
     if activity.event in FOLLOWED_EVENTS and not quiet_check:
-        followers = Subscription.objects.filter(model=model, state=Subscription.FOLLOW).select_related("user")
-        for sub in followers.order_by("user_id"):
+        for sub in followers:
             yield sub.user, f"you follow '{model.name}'"
 
 
 def recipients(subject):
     """The people to tell about `subject`, each once, with why and how (immediate or digest)."""
     activity, model = subject.activity, subject.model
-    muted = set(Subscription.objects.filter(model=model, state=Subscription.MUTE).values_list("user_id", flat=True))
+    # One read of the model's subscriptions, both kinds: this runs inside every change's transaction.
+    subscriptions = list(Subscription.objects.filter(model=model).select_related("user").order_by("user_id"))
+    muted = {sub.user_id for sub in subscriptions if sub.state == Subscription.MUTE}
+    followers = [sub for sub in subscriptions if sub.state == Subscription.FOLLOW]
     seen, found = set(), []
-    for user, reason in _candidates(subject):
+    for user, reason in _candidates(subject, followers):
         if user.pk in seen:
             continue
         seen.add(user.pk)

@@ -85,9 +85,12 @@ def model_create(ctx, *, name, description="", tags=None):
         except IntegrityError:
             # Lost a race with a concurrent create of the same name.
             raise ResourceAlreadyExists(f"Registered Model (name={name}) already exists.") from None
-        RegisteredModelTag.objects.bulk_create(
+        tag_rows = RegisteredModelTag.objects.bulk_create(
             RegisteredModelTag(model=model, key=k, value=v) for k, v in tag_map.items()
         )
+        # Returned as the rendering selectors load a model (selectors.loaded()), so the answer
+        # is rendered without reading back what was just written, under the log's head lock.
+        model.tag_rows, model.alias_rows, model.latest_versions = sorted(tag_rows, key=lambda t: t.key), [], []
         if ctx.user is not None:
             # The creator manages what they create (Databricks and MLflow auth agree).
             assign_perm(Level.CAN_MANAGE.codename, ctx.user, model)
@@ -242,9 +245,11 @@ def version_create(
             created_by=ctx.user,
             lineage_status=LINEAGE_RESOLVING if resolving else LINEAGE_NONE,
         )
-        ModelVersionTag.objects.bulk_create(
+        tag_rows = ModelVersionTag.objects.bulk_create(
             ModelVersionTag(version=version, key=k, value=v) for k, v in tag_map.items()
         )
+        # As selectors load a version (selectors.loaded()): rendered without reading it back.
+        version.tag_rows, version.alias_rows = sorted(tag_rows, key=lambda t: t.key), []
         record(
             ctx, event=events.VERSION_CREATED, version=version,
             after={

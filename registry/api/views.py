@@ -31,7 +31,9 @@ def create_registered_model(request):
         Ctx.from_request(request), name=data["name"], description=data["description"],
         tags=data.get("tags"),
     )
-    return Response({"registered_model": model_json(selectors.model_get(request.user, model.name))})
+    # Rendered as written (the action returns it loaded), not read back: everything from
+    # record() to commit holds the activity log's head lock.
+    return Response({"registered_model": model_json(model)})
 
 
 @_doc(msg.RenameRegisteredModel)
@@ -139,7 +141,9 @@ def create_model_version(request):
         name=data["name"], source=data["source"], run_id=data["run_id"], run_link=data["run_link"],
         description=data["description"], tags=data.get("tags"), model_id=data["model_id"],
     )
-    return Response({"model_version": version_json(selectors.version_get(request.user, data["name"], mv.version))})
+    # Rendered as written (the action returns it loaded), not read back: this runs under the
+    # model's row lock and the activity log's head lock.
+    return Response({"model_version": version_json(mv)})
 
 
 @_doc(msg.UpdateModelVersion, method="PATCH")
