@@ -122,6 +122,24 @@ def test_something_that_is_not_an_address_is_recorded_as_no_address(owner):
     assert Activity.objects.get().client_ip is None
 
 
+def test_the_hash_postgresql_computes_is_the_one_python_recomputes(owner):
+    # On PostgreSQL, record() links and hashes a row inside one statement (the text around
+    # its seq is built in Python); verification recomputes it in Python. Text that could trip
+    # the splice: non-ASCII, quotes, a nested "seq" key, a '"seq":' inside a string.
+    ctx = Ctx(user=owner, client_ip="::ffff:203.0.113.9", request_id="r-1")
+    rows = [
+        record(ctx, event=events.MODEL_UPDATED, target='Modèle "β" 🚀', comment='"seq":0, "seq": 1',
+               before={"seq": 7, "nested": {"seq": [1, "é"]}}, after={"z": None, "a": 1.5}),
+        record(ctx, event=events.MODEL_UPDATED, before=None, after=None),
+    ]
+    stored = list(Activity.objects.order_by("seq"))
+    assert [(r.seq, r.hash) for r in rows] == [(s.seq, s.hash) for s in stored]
+    for row in stored:
+        assert row.hash == compute_hash(row.prev_hash, row)
+    assert stored[1].prev_hash == stored[0].hash
+    assert verify_chain().ok
+
+
 def test_recording_starts_a_new_chain_when_the_head_row_is_gone(owner_ctx):
     # `manage.py flush` (and the test runner between transactional tests) empties every table,
     # including the head row the migration seeded.
