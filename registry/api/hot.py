@@ -14,8 +14,9 @@ Only what the full stack answered with 200 for a Bearer token is kept, keyed by 
 hash, the path, the exact query string, Host and Accept; the token's expiry is checked on
 every hit. A hit skips the middleware and URL resolution, the part of a request that costs
 the most once its answer is known, but not what operations rely on: it gets its own request
-id and is counted and logged like every request (ops.middleware.observe). Everything else,
-and every miss, is Django itself.
+id and is counted and logged like every request (by `observe`, ops.middleware's, handed in by
+config/wsgi.py: ops is a layer above this one). Everything else, and every miss, is Django
+itself.
 """
 
 import functools
@@ -33,7 +34,6 @@ from accounts.authentication import BearerTokenAuthentication
 from accounts.middleware import current_request_id, request_id_for
 from accounts.models import ApiToken, hash_token
 from audit.models import Generation
-from ops.middleware import observe
 from registry.models import RegisteredModel
 
 MAX_ENTRIES = 20_000
@@ -131,8 +131,8 @@ def _candidate(environ):
 class HotPath:
     """WSGI middleware: serves current cached answers of the marked views, remembers new ones."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, observe):
+        self.app, self.observe = app, observe
 
     def __call__(self, environ, start_response):
         candidate = _candidate(environ)
@@ -154,15 +154,14 @@ class HotPath:
                 return self._serve(environ, start_response, entry, pattern, started)
         return self._remember(environ, start_response, key, generations)
 
-    @staticmethod
-    def _serve(environ, start_response, entry, pattern, started):
+    def _serve(self, environ, start_response, entry, pattern, started):
         _, token, headers, body = entry
         BearerTokenAuthentication.touch(token)
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
         start_response("200 OK", [*headers, ("X-Request-Id", request_id)])
         current_request_id.set(request_id)
         try:
-            observe("GET", environ.get("PATH_INFO", ""), pattern, 200, time.perf_counter() - started,
+            self.observe("GET", environ.get("PATH_INFO", ""), pattern, 200, time.perf_counter() - started,
                     environ.get("REMOTE_ADDR"))
         finally:
             current_request_id.set(None)

@@ -64,8 +64,11 @@ class Running:
         self.port = port
         self.log_path = log_path
         with open(log_path, "wb") as log:
+            # As from a terminal: a shell started in the background (CI's runner may be one)
+            # inherits SIGINT ignored, and bash cannot trap a signal ignored on entry.
             self.proc = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
     def output(self):
         return self.log_path.read_text(errors="replace")
