@@ -5,7 +5,6 @@ one record() call. API views, the admin and commands all call these; nothing els
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
 from accounts.levels import Level
 from audit import events
@@ -93,7 +92,7 @@ def model_create(ctx, *, name, description="", tags=None):
         model.tag_rows, model.alias_rows, model.latest_versions = sorted(tag_rows, key=lambda t: t.key), [], []
         if ctx.user is not None:
             # The creator manages what they create (Databricks and MLflow auth agree).
-            assign_perm(Level.CAN_MANAGE.codename, ctx.user, model)
+            permissions.grant_to_creator(ctx.user, model)
         record(
             ctx, event=events.MODEL_CREATED, model=model,
             before=None if tombstone is None else {"tombstone": tombstone},

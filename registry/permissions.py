@@ -138,6 +138,15 @@ def _revoke_model(principal, model):
         remove_perm(codename, principal, model)
 
 
+def grant_to_creator(user, model):
+    """CAN_MANAGE on a model just created, for who created it: one insert. (guardian's
+    assign_perm first looks for the grant, with a savepoint, which a new model cannot have;
+    that was a quarter of a model's creation.)"""
+    permission = _permissions([Level.CAN_MANAGE.codename]).get()
+    UserObjectPermission.objects.create(permission=permission, content_type_id=permission.content_type_id,
+                                        object_pk=str(model.pk), user=user)
+
+
 def apply_model_grants(model, grants, *, replace):
     if replace:
         content_type = ContentType.objects.get_for_model(RegisteredModel)
