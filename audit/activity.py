@@ -61,10 +61,12 @@ def canonical_fields(row):
     }
 
 
+def _canonical(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def compute_hash(prev_hash, row):
-    body = json.dumps(
-        canonical_fields(row), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    body = _canonical(canonical_fields(row))
     return hashlib.sha256(prev_hash.encode() + body.encode()).hexdigest()
 
 
@@ -118,15 +120,10 @@ def _append(row):
 def _canonical_around_seq(row):
     """The row's canonical JSON (compute_hash) as the text before and after its seq, which
     only the database knows yet: sorted keys, so it is the same text json.dumps would give."""
-    fields = canonical_fields(row)
-    items = [f"{_canonical(key)}:{_canonical(value)}" for key, value in sorted(fields.items()) if key != "seq"]
-    at = sum(1 for key in fields if key < "seq")
-    before, after = items[:at], items[at:]
-    return "{" + "".join(item + "," for item in before) + '"seq":', "".join("," + item for item in after) + "}"
-
-
-def _canonical(value):
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    items = sorted(canonical_fields(row).items())
+    before = "".join(f"{_canonical(key)}:{_canonical(value)}," for key, value in items if key < "seq")
+    after = "".join(f",{_canonical(key)}:{_canonical(value)}" for key, value in items if key > "seq")
+    return "{" + before + '"seq":', after + "}"
 
 
 def _append_in_one_statement(row):

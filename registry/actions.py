@@ -19,7 +19,7 @@ from audit.errors import (
 )
 from audit.timestamps import to_millis
 
-from . import lineage, permissions, policies, stages, tracking, transitions, validators
+from . import lineage, permissions, policies, selectors, stages, tracking, transitions, validators
 from .models import (
     LINEAGE_NONE,
     LINEAGE_RESOLVED,
@@ -87,9 +87,8 @@ def model_create(ctx, *, name, description="", tags=None):
         tag_rows = RegisteredModelTag.objects.bulk_create(
             RegisteredModelTag(model=model, key=k, value=v) for k, v in tag_map.items()
         )
-        # Returned as the rendering selectors load a model (selectors.loaded()), so the answer
-        # is rendered without reading back what was just written, under the log's head lock.
-        model.tag_rows, model.alias_rows, model.latest_versions = sorted(tag_rows, key=lambda t: t.key), [], []
+        # Returned as the rendering selectors load it: rendered without reading it back.
+        selectors.as_loaded(model, tags=tag_rows)
         if ctx.user is not None:
             # The creator manages what they create (Databricks and MLflow auth agree).
             permissions.grant_to_creator(ctx.user, model)
@@ -247,8 +246,7 @@ def version_create(
         tag_rows = ModelVersionTag.objects.bulk_create(
             ModelVersionTag(version=version, key=k, value=v) for k, v in tag_map.items()
         )
-        # As selectors load a version (selectors.loaded()): rendered without reading it back.
-        version.tag_rows, version.alias_rows = sorted(tag_rows, key=lambda t: t.key), []
+        selectors.as_loaded(version, tags=tag_rows)  # as for a model, above
         record(
             ctx, event=events.VERSION_CREATED, version=version,
             after={

@@ -55,6 +55,13 @@ def loaded(obj, relation):
     return rows if rows is not None else list(getattr(obj, relation).all())
 
 
+def as_loaded(obj, *, tags, aliases=()):
+    """Give an object just written the lists loaded() reads, so it renders without being
+    read back (tags in the order the selectors load them)."""
+    obj.tag_rows, obj.alias_rows = sorted(tags, key=lambda tag: tag.key), list(aliases)
+    return obj
+
+
 def _models_for_rendering():
     return RegisteredModel.objects.select_related("created_by").prefetch_related(
         Prefetch("tags", to_attr="tag_rows"),

@@ -162,7 +162,7 @@ class HotPath:
         current_request_id.set(request_id)
         try:
             self.observe("GET", environ.get("PATH_INFO", ""), pattern, 200, time.perf_counter() - started,
-                    environ.get("REMOTE_ADDR"))
+                         environ.get("REMOTE_ADDR"))
         finally:
             current_request_id.set(None)
         return [body]
