@@ -31,7 +31,7 @@ def fraud(owner, grant):
     model = registry_actions.model_create(ctx, name="fraud", description="Scores card payments.")
     registry_actions.version_create(ctx, name="fraud", source="s3://models/fraud/1")
     registry_actions.version_create(ctx, name="fraud", source="s3://models/fraud/2", run_id="run-2",
-                                    description="Retrained on March data.")
+                                    description="Retrained on March data.", tags=[{"key": "dataset", "value": "march"}])
     registry_actions.version_transition(ctx, name="fraud", version="1", stage="Production")
     registry_actions.alias_set(ctx, name="fraud", alias="champion", version="1")
     workflow_actions.stage_policy_set(
@@ -72,6 +72,7 @@ def stage_of(number):
 
 def test_a_data_scientist_requests_a_transition_and_edits_the_description(live_server, sign_in, fraud, screenshot):
     page = open_version(sign_in, live_server, "parker")
+    assert "dataset=march" in page.locator("section", has=page.locator("#h-details")).inner_text()
     side = page.locator("aside")
     # parker may not move versions himself: the page says why instead of offering the move.
     transition = side.locator("section", has=page.locator("#h-transition")).inner_text()
