@@ -154,10 +154,21 @@ def page(queryset, max_results, page_token, limit):
     return rows[:max_results], next_token
 
 
+def _models_found(viewer, queryset, filter_string, order_by):
+    qs = access.readable(viewer, queryset).filter(search.model_filter(filter_string))
+    return qs.order_by(*search.model_ordering(order_by))
+
+
 def models_search(viewer, *, filter_string="", max_results=DEFAULT_MODEL_RESULTS, order_by=None, page_token=""):
-    qs = access.readable(viewer, _models_for_rendering()).filter(search.model_filter(filter_string))
-    qs = qs.order_by(*search.model_ordering(order_by))
+    qs = _models_found(viewer, _models_for_rendering(), filter_string, order_by)
     return page(qs, max_results, page_token, MAX_MODEL_RESULTS)
+
+
+def models_search_ids(viewer, *, filter_string="", max_results=DEFAULT_MODEL_RESULTS, order_by=None, page_token=""):
+    """The page models_search gives, as the models' ids in order: for a renderer that loads
+    the rest itself (registry/api/render_sql.py)."""
+    qs = _models_found(viewer, RegisteredModel.objects.all(), filter_string, order_by)
+    return page(qs.values_list("id", flat=True), max_results, page_token, MAX_MODEL_RESULTS)
 
 
 def versions_search(viewer, *, filter_string="", max_results=DEFAULT_VERSION_RESULTS, order_by=None, page_token=""):

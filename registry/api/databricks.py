@@ -17,7 +17,7 @@ from accounts.models import User
 from audit.ctx import Ctx
 from registry import actions, permissions, policies, selectors
 from registry.api import requests as msg
-from registry.api.render import model_json, page_json
+from registry.api.render import model_json, models_page_json
 
 TAG = ["Databricks registry"]
 ROOT = "root"
@@ -56,12 +56,11 @@ class ListModels(serializers.Serializer):
 @api_view(["GET"])
 def list_registered_models(request):
     data = msg.parse(request, ListModels)
-    models, next_token = selectors.models_search(
+    return Response(models_page_json(
         request.user,
         max_results=data.get("max_results") or selectors.DEFAULT_MODEL_RESULTS,
         page_token=data["page_token"],
-    )
-    return Response(page_json("registered_models", models, next_token, model_json, omit_empty=True))
+    ))
 
 
 # Permissions ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from accounts.authentication import BearerTokenAuthentication
 from accounts.middleware import current_request_id, request_id_for
 from accounts.models import ApiToken, hash_token
 from audit.models import Generation
+from registry.db import fetch_prepared
 from registry.models import RegisteredModel
 
 MAX_ENTRIES = 20_000
@@ -83,10 +84,8 @@ def _generations(name):
         connection.close_if_unusable_or_obsolete()  # what request_started does for Django
     connection.ensure_connection()
     if connection.vendor == "postgresql":
-        # Bound and prepared on the server once per connection: this query runs on every hit.
-        with psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(_GENERATIONS_SQL, [name], prepare=True)
-            return cursor.fetchone()
+        rows = fetch_prepared(_GENERATIONS_SQL, [name])  # this query runs on every hit
+        return rows[0] if rows else None
     with connection.cursor() as cursor:
         cursor.execute(_GENERATIONS_SQL, [name])
         return cursor.fetchone()

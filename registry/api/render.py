@@ -1,17 +1,22 @@
 """Registry entities in MLflow's wire format: snake_case, versions as strings, timestamps as
 ms numbers, status READY, tags as [{key, value}], empty repeated fields omitted."""
 
+from django.db import connection
+
 from audit.timestamps import to_millis
+from registry import selectors
 from registry.selectors import loaded
+
+from . import render_sql
 
 
 def page_json(key, rows, next_token, render, *, omit_empty=False):
-    """One page of a list: `{key: [render(row), ...], "next_page_token": ...}`, the token only
-    when there is a next page. MLflow's own lists omit an empty `key` too (proto3 JSON drops
+    """One page of a list: `{key: [render(row), ...], "next_page_token": ...}` (rows already
+    rendered when `render` is None), the token only when there is a next page. MLflow's own lists omit an empty `key` too (proto3 JSON drops
     empty repeated fields); Databricks' and Modelgate's keep it."""
     body = {}
     if rows or not omit_empty:
-        body[key] = [render(row) for row in rows]
+        body[key] = [render(row) for row in rows] if render else list(rows)
     if next_token:
         body["next_page_token"] = next_token
     return body
@@ -74,3 +79,15 @@ def model_json(model):
     if alias_rows:
         body["aliases"] = [{"alias": a.alias, "version": str(a.version.version)} for a in alias_rows]
     return body
+
+
+def models_page_json(viewer, **search):
+    """One page of selectors.models_search, rendered (page_json of model_json): by the
+    database on PostgreSQL (render_sql), else here."""
+    if connection.vendor == "postgresql":
+        ids, next_token = selectors.models_search_ids(viewer, **search)
+        rows, render = render_sql.models_json(ids), None
+    else:
+        rows, next_token = selectors.models_search(viewer, **search)
+        render = model_json
+    return page_json("registered_models", rows, next_token, render, omit_empty=True)

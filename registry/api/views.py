@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from audit.ctx import Ctx
 from registry import actions, selectors
 from registry.api import requests as msg
-from registry.api.render import model_json, page_json, version_json
+from registry.api.render import model_json, models_page_json, page_json, version_json
 
 TAG = ["MLflow model registry"]
 
@@ -74,14 +74,13 @@ def get_registered_model(request):
 @api_view(["GET"])
 def search_registered_models(request):
     data = msg.parse(request, msg.SearchRequest)
-    models, next_token = selectors.models_search(
+    return Response(models_page_json(
         request.user,
         filter_string=data["filter"],
         max_results=data.get("max_results") or selectors.DEFAULT_MODEL_RESULTS,
         order_by=data["order_by"],
         page_token=data["page_token"],
-    )
-    return Response(page_json("registered_models", models, next_token, model_json, omit_empty=True))
+    ))
 
 
 @_doc(msg.GetLatestVersions)
