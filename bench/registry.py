@@ -19,8 +19,8 @@ Calls (c = concurrent connections):
 - create models  1,000 registered models (with a tag) by 8 writers, wall time
 - search         GET registered-models/search, filter "name LIKE 'bench-%' AND tags.team = 'fraud'",
                  100 results, c=8
-With --models N > 1000, Modelgate alone gets N models after the side-by-side run and its search
-is measured again, to show whether its cost stays flat. Exit status 1 if a target is missed.
+With --models N > 1000, Modelgate alone gets N models after the side-by-side run (the rest
+inserted by SQL) and its search is measured again, to show whether its cost stays flat. Exit status 1 if a target is missed.
 """
 
 import argparse
@@ -96,6 +96,24 @@ def create_models(base, token, names, writers=8):
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(one, enumerate(names)))
     return time.perf_counter() - start
+
+
+def insert_models(database_url, start, stop):
+    """Models bench-<start>..bench-<stop - 1>, each with its team tag, straight into Modelgate's
+    tables: through the API, 99,000 more would take a quarter of an hour, and the scale run
+    measures the search over them, not their creation (that is the 1,000-model run)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "WITH made AS ("
+            " INSERT INTO registry_registeredmodel (uid, name, description, created_at, updated_at, next_version)"
+            " SELECT md5('bench-' || i), 'bench-' || lpad(i::text, 6, '0'), '', now(), now(), 1"
+            " FROM generate_series(%s, %s) AS i RETURNING id, name) "
+            "INSERT INTO registry_registeredmodeltag (model_id, key, value) "
+            "SELECT id, 'team', (ARRAY['fraud', 'ads', 'search'])[substr(name, 7)::int %% 3 + 1] FROM made",
+            [start, stop - 1])
+        conn.execute("ANALYZE")
 
 
 def seed_hot_model(base, token):
@@ -298,9 +316,8 @@ def main():
             server.stop()
         scale = None
         if args.models > 1000:
-            more = [f"bench-{i:06d}" for i in range(1000, args.models)]
-            print(f"  modelgate: {len(more)} more models ...", flush=True)
-            create_models(mg_base, token, more)
+            print(f"  modelgate: {args.models - 1000} more models, inserted by SQL ...", flush=True)
+            insert_models(MODELGATE_DB, 1000, args.models)
             url = f"{mg_base}/api/2.0/mlflow/{LOOKUPS['search'][0]}"
             wrk(url, connections=4, seconds=1, token=token)
             scale = wrk(url, connections=8, seconds=args.seconds, token=token)

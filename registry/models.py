@@ -108,6 +108,9 @@ class RegisteredModelTag(models.Model):
     class Meta:
         ordering = ["key"]
         constraints = [models.UniqueConstraint(fields=["model", "key"], name="uniq_model_tag")]
+        # Search filters by tag (tags.team = 'x', and every search's "not a prompt"): the
+        # models that carry a key, without walking every model.
+        indexes = [models.Index(fields=["key", "model"], name="model_tag_by_key")]
 
     def __str__(self):
         return f"{self.key}={self.value}"
@@ -121,6 +124,7 @@ class ModelVersionTag(models.Model):
     class Meta:
         ordering = ["key"]
         constraints = [models.UniqueConstraint(fields=["version", "key"], name="uniq_version_tag")]
+        indexes = [models.Index(fields=["key", "version"], name="version_tag_by_key")]  # as for models
 
     def __str__(self):
         return f"{self.key}={self.value}"
