@@ -2,7 +2,7 @@
 may read (a model they cannot read is answered as missing), with what rendering needs
 prefetched, so a page of results costs a fixed number of queries whatever its size."""
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
 
 from accounts import policies as access
 from accounts.models import User
@@ -20,12 +20,15 @@ DEFAULT_VERSION_RESULTS = 10_000
 BASELINE_ALIAS = "champion"
 
 
-def _newer_in_its_stage():
-    """Live versions newer than the outer one in the same model and stage: the outer version
-    is the latest of its stage when there are none."""
-    return Exists(ModelVersion.objects.live().filter(
-        model=OuterRef("model"), current_stage=OuterRef("current_stage"), version__gt=OuterRef("version")
-    ))
+def _newest_in_its_stage():
+    """The number of the newest live version in the outer version's model and stage: the
+    outer version is the latest of its stage when it has that number. One index probe a
+    version ((model, current_stage, version)); asked as NOT EXISTS a newer one, PostgreSQL
+    compared every version of a stage with every other (1.8 s for a model with 7,000)."""
+    return Subquery(
+        ModelVersion.objects.live().filter(model=OuterRef("model"), current_stage=OuterRef("current_stage"))
+        .order_by("-version").values("version")[:1]
+    )
 
 
 def _outside_latest_default():
@@ -36,7 +39,7 @@ def _outside_latest_default():
 
 def _latest_per_stage():
     return (
-        ModelVersion.objects.live().exclude(_newer_in_its_stage())
+        ModelVersion.objects.live().filter(version=_newest_in_its_stage())
         .exclude(current_stage__in=_outside_latest_default()).select_related("created_by")
         .prefetch_related(Prefetch("tags", to_attr="tag_rows")).order_by("version")
     )
@@ -134,7 +137,7 @@ def latest_versions(viewer, name, stages=None):
     and each active custom stage."""
     _readable_model(viewer, name)
     wanted = {validators.stage(s) for s in stages or []}
-    qs = _versions_for_rendering().filter(model__name=name).exclude(_newer_in_its_stage())
+    qs = _versions_for_rendering().filter(model__name=name, version=_newest_in_its_stage())
     if wanted:
         qs = qs.filter(current_stage__in=wanted)
     else:

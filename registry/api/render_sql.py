@@ -52,9 +52,9 @@ _LATEST_VERSIONS = f"""(
     SELECT json_agg({_VERSION} ORDER BY v.version)
     FROM {ModelVersion._meta.db_table} v LEFT JOIN {User._meta.db_table} vu ON vu.id = v.created_by_id
     WHERE v.model_id = m.id AND v.deleted_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM {ModelVersion._meta.db_table} w
-                      WHERE w.model_id = v.model_id AND w.current_stage = v.current_stage
-                        AND w.deleted_at IS NULL AND w.version > v.version)
+      AND v.version = (SELECT w.version FROM {ModelVersion._meta.db_table} w
+                       WHERE w.model_id = v.model_id AND w.current_stage = v.current_stage
+                         AND w.deleted_at IS NULL ORDER BY w.version DESC LIMIT 1)
       AND v.current_stage NOT IN (SELECT s.name FROM {Stage._meta.db_table} s WHERE NOT s.active)
 )"""
 
