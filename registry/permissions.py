@@ -141,10 +141,12 @@ def _revoke_model(principal, model):
 def grant_to_creator(user, model):
     """CAN_MANAGE on a model just created, for who created it: one insert. (guardian's
     assign_perm first looks for the grant, with a savepoint, which a new model cannot have;
-    that was a quarter of a model's creation.)"""
+    that was a quarter of a model's creation. Its save() reads the model and the content type
+    back to check them: bulk_create inserts without it.)"""
     permission = _permissions([Level.CAN_MANAGE.codename]).get()
-    UserObjectPermission.objects.create(permission=permission, content_type_id=permission.content_type_id,
-                                        object_pk=str(model.pk), user=user)
+    UserObjectPermission.objects.bulk_create([UserObjectPermission(
+        permission=permission, content_type_id=permission.content_type_id, object_pk=str(model.pk), user=user,
+    )])
 
 
 def apply_model_grants(model, grants, *, replace):
