@@ -9,7 +9,9 @@ MLflow's server (the mlflow test dependency) with --workers 4; the raw WSGI app
 (bench/raw_wsgi.py) under the same gunicorn settings as Modelgate. Both registries use
 PostgreSQL on this machine, each a database of its own made afresh and dropped afterwards.
 All three run at once and each call is driven against them back to back, so whatever else
-the machine is doing weighs on them alike; the ratios are the figures to read.
+the machine is doing weighs on them alike; the ratios are the figures to read. Every call runs
+in 3 rounds (--rounds) of 5 s (--seconds), alternating between the servers, and the median
+round is reported.
 
 Calls (c = concurrent connections):
 - alias lookup   GET registered-models/alias (name, champion), c=32
@@ -141,9 +143,16 @@ LOOKUPS = {
 }
 
 
-def measure(targets, raw_url, workdir, seconds, models):
+def median_round(rounds):
+    """The round with the median requests/s (its latencies with it)."""
+    return sorted(rounds, key=lambda r: r["rps"])[len(rounds) // 2]
+
+
+def measure(targets, raw_url, workdir, seconds, rounds, models):
     """Each call against each registry back to back (and the raw app beside each lookup), so
-    that whatever else the machine does weighs on all of them alike."""
+    that whatever else the machine does weighs on all of them alike; `rounds` times over, each
+    a `seconds`-long wrk run, and the median round of each is the figure (a single run of
+    MLflow's server here has moved by 2x from one to the next)."""
     results = {label: {} for label in targets}
     for label, (base, token) in targets.items():
         print(f"  {label}: creating {len(models)} models with 8 writers ...", flush=True)
@@ -156,19 +165,29 @@ def measure(targets, raw_url, workdir, seconds, models):
     for url in (MODELGATE_DB, MLFLOW_DB):
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("ANALYZE")
-    raw = {}
-    for name, (path, connections) in LOOKUPS.items():
-        for label, (base, token) in targets.items():
-            print(f"  {label}: {name} ...", flush=True)
-            url = f"{base}/api/2.0/mlflow/{path}"
-            wrk(url, connections=4, seconds=1, token=token)  # each worker's first request warms it
-            results[label][name] = wrk(url, connections=connections, seconds=seconds, token=token)
-        if connections == 32:
-            raw[name] = wrk(raw_url, connections=32, seconds=seconds)
     for label, (base, token) in targets.items():
-        print(f"  {label}: create version, 8 writers ...", flush=True)
-        results[label]["create_version"] = wrk(f"{base}/api/2.0/mlflow/model-versions/create", connections=8,
-                                               seconds=seconds, token=token, script=write_script(workdir))
+        for path, _ in LOOKUPS.values():  # each worker's first request warms it
+            wrk(f"{base}/api/2.0/mlflow/{path}", connections=4, seconds=1, token=token)
+    runs = {label: {} for label in targets}
+    raw_runs = {}
+    for round_number in range(1, rounds + 1):
+        for name, (path, connections) in LOOKUPS.items():
+            for label, (base, token) in targets.items():
+                print(f"  round {round_number}/{rounds}, {label}: {name} ...", flush=True)
+                runs[label].setdefault(name, []).append(
+                    wrk(f"{base}/api/2.0/mlflow/{path}", connections=connections, seconds=seconds, token=token))
+            if connections == 32:
+                raw_runs.setdefault(name, []).append(wrk(raw_url, connections=32, seconds=seconds))
+        for label, (base, token) in targets.items():
+            print(f"  round {round_number}/{rounds}, {label}: create version, 8 writers ...", flush=True)
+            runs[label].setdefault("create_version", []).append(wrk(
+                f"{base}/api/2.0/mlflow/model-versions/create", connections=8, seconds=seconds, token=token,
+                script=write_script(workdir)))
+    for label, calls in runs.items():
+        for name, measured in calls.items():
+            results[label][name] = median_round(measured)
+            results[label][name]["non_2xx"] = sum(r["non_2xx"] for r in measured)
+    raw = {name: median_round(measured) for name, measured in raw_runs.items()}
     return results, raw
 
 
@@ -260,7 +279,7 @@ def report(mg, ml, raw, args, scale):
 
     print()
     print(f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
-          f"MLflow {mlflow.__version__}, wrk {args.seconds} s a call, load average before "
+          f"MLflow {mlflow.__version__}, median of {args.rounds} rounds of {args.seconds} s of wrk a call, load average before "
           f"{args.load_before}, after {os.getloadavg()[0]:.2f}")
     print()
     print("| call | Modelgate | MLflow | ratio | target |")
@@ -277,7 +296,8 @@ def report(mg, ml, raw, args, scale):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=int, default=1000, help="models for the scale run (Modelgate only past 1000)")
-    parser.add_argument("--seconds", type=int, default=10, help="seconds of load a call")
+    parser.add_argument("--seconds", type=int, default=5, help="seconds of load a call and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every call; the median round counts")
     parser.add_argument("--workers", type=int, default=4, help="server worker processes")
     args = parser.parse_args()
     for url, what in ((MODELGATE_DB, "BENCH_DATABASE_URL"), (MLFLOW_DB, "BENCH_MLFLOW_DATABASE_URL"), (REDIS_URL, "BENCH_REDIS_URL")):
@@ -308,7 +328,7 @@ def main():
             server.start(url, timeout=180)
         mg_base = f"http://127.0.0.1:{mg_port}"
         results, raw = measure({"modelgate": (mg_base, token), "mlflow": (f"http://127.0.0.1:{ml_port}", None)},
-                               f"http://127.0.0.1:{raw_port}/", workdir, args.seconds, first)
+                               f"http://127.0.0.1:{raw_port}/", workdir, args.seconds, args.rounds, first)
         mg, ml = results["modelgate"], results["mlflow"]
         mg["versions"] = versions_without_gaps(MODELGATE_DB, modelgate=True)
         ml["versions"] = versions_without_gaps(MLFLOW_DB, modelgate=False)
