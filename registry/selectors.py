@@ -2,7 +2,7 @@
 may read (a model they cannot read is answered as missing), with what rendering needs
 prefetched, so a page of results costs a fixed number of queries whatever its size."""
 
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from accounts import policies as access
 from accounts.models import User

@@ -3,7 +3,7 @@ give, byte for byte once encoded, what render.model_json gives for the same mode
 its order, what is left out, versions per stage, aliases, tags, timestamps."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -41,9 +41,9 @@ def varied_registry(owner_ctx, ctx_for, admin_user):
     actions.alias_set(owner_ctx, name="fraud", alias="challenger", version="2")
     actions.alias_set(owner_ctx, name="fraud", alias="old", version="1")  # not a latest version
     # Moments on and just before a whole millisecond: rounded down, never to the nearest.
-    RegisteredModel.objects.filter(name="bare").update(created_at=datetime(2026, 3, 1, 12, 0, 0, 123000, timezone.utc))
+    RegisteredModel.objects.filter(name="bare").update(created_at=datetime(2026, 3, 1, 12, 0, 0, 123000, UTC))
     ModelVersion.objects.filter(model__name="fraud", version=2).update(
-        updated_at=datetime(2026, 3, 1, 12, 0, 0, 999999, timezone.utc)
+        updated_at=datetime(2026, 3, 1, 12, 0, 0, 999999, UTC)
     )
 
 
