@@ -82,7 +82,6 @@ def _generations(name):
     """(model id, model generation, registry generation), or None for no such model."""
     if not connection.in_atomic_block:
         connection.close_if_unusable_or_obsolete()  # what request_started does for Django
-    connection.ensure_connection()
     if connection.vendor == "postgresql":
         rows = fetch_prepared(_GENERATIONS_SQL, [name])  # this query runs on every hit
         return rows[0] if rows else None

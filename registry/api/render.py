@@ -12,8 +12,9 @@ from . import render_sql
 
 def page_json(key, rows, next_token, render, *, omit_empty=False):
     """One page of a list: `{key: [render(row), ...], "next_page_token": ...}` (rows already
-    rendered when `render` is None), the token only when there is a next page. MLflow's own lists omit an empty `key` too (proto3 JSON drops
-    empty repeated fields); Databricks' and Modelgate's keep it."""
+    rendered when `render` is None), the token only when there is a next page. MLflow's own
+    lists omit an empty `key` too (proto3 JSON drops empty repeated fields); Databricks' and
+    Modelgate's keep it."""
     body = {}
     if rows or not omit_empty:
         body[key] = [render(row) for row in rows] if render else list(rows)
